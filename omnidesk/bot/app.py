@@ -1,0 +1,78 @@
+"""The aiohttp application factory, for ``omnidesk serve`` and the tests alike."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+from aiohttp import web
+
+from omnidesk.bot.services import Services
+from omnidesk.config import Settings
+from omnidesk.helpdesk import ConsoleAPI, HTTPJSONError, json_error
+from omnidesk.knowledge import kb_routes
+
+SERVICES = web.AppKey("services", Services)
+DEMO_PAGE = Path(__file__).resolve().parent.parent / "channels" / "webchat" / "static" / "demo.html"
+MAX_BODY_BYTES = 1024 * 1024
+
+
+@web.middleware
+async def json_errors(request: web.Request, handler: web.Handler) -> web.StreamResponse:
+    """API errors are JSON; nothing unexpected leaks a traceback to a stranger."""
+    try:
+        return await handler(request)
+    except HTTPJSONError:
+        raise
+    except web.HTTPException as exc:
+        if request.path.startswith("/api/"):
+            return json_error(exc.status, exc.reason.lower().replace(" ", "_"), exc.reason)
+        raise
+    except Exception:
+        request.app.logger.exception("unhandled error on %s %s", request.method, request.path)
+        if request.path.startswith("/api/"):
+            return json_error(500, "internal", "internal error")
+        raise web.HTTPInternalServerError() from None
+
+
+@web.middleware
+async def security_headers(request: web.Request, handler: web.Handler) -> web.StreamResponse:
+    response = await handler(request)
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    response.headers.setdefault("Referrer-Policy", "same-origin")
+    return response
+
+
+def create_app(settings: Settings, services: Services | None = None) -> web.Application:
+    """Build the one aiohttp server; it owns the services' lifecycle unless given them."""
+    app = web.Application(
+        middlewares=[security_headers, json_errors], client_max_size=MAX_BODY_BYTES
+    )
+    svc = services or Services(settings)
+    app[SERVICES] = svc
+
+    if services is None:
+
+        async def lifecycle(app: web.Application) -> AsyncIterator[None]:
+            await svc.start()
+            yield
+            await svc.stop()
+
+        app.cleanup_ctx.append(lifecycle)
+
+    async def demo(request: web.Request) -> web.StreamResponse:
+        return web.FileResponse(DEMO_PAGE)
+
+    async def healthz(request: web.Request) -> web.Response:
+        return web.json_response({"status": "ok"})
+
+    assert settings.console_token is not None
+    token = settings.console_token
+    console = ConsoleAPI(svc.sessionmaker, svc.bus, lambda: token.get_secret_value())
+    app.router.add_get("/", demo)
+    app.router.add_get("/healthz", healthz)
+    app.router.add_routes(kb_routes(svc.kb))
+    app.router.add_routes(console.routes())
+    for channel in svc.channels.values():
+        app.router.add_routes(channel.routes())
+    return app

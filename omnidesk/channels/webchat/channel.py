@@ -1,0 +1,278 @@
+"""The web chat adapter: one WebSocket per browser tab, signed visitor tokens, history
+on (re)connect, and delivery of replies to every open tab of a visitor.
+
+Frames are JSON objects; the protocol is described in the README.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import time
+from collections import defaultdict
+from collections.abc import Awaitable, Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from aiohttp import WSMsgType, web
+
+from omnidesk.channels.base import (
+    DeliveryReceipt,
+    InboundMessage,
+    InboundResult,
+    OnMessage,
+    OutboundMessage,
+)
+from omnidesk.channels.webchat.tokens import VisitorTokens
+from omnidesk.config import WebchatSettings
+
+log = logging.getLogger(__name__)
+
+STATIC_DIR = Path(__file__).parent / "static"
+NAME = "webchat"
+MAX_CLIENT_ID = 100
+MAX_ACTION_CHARS = 300
+HELLO_TIMEOUT = 15.0
+RATE_BURST = 20
+RATE_PER_SECOND = 2.0
+
+History = Callable[[str], Awaitable[list[dict[str, Any]]]]
+
+
+class FrameError(Exception):
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
+class _Bucket:
+    """A token bucket per socket, so one tab cannot flood the inbox."""
+
+    def __init__(self) -> None:
+        self.tokens = float(RATE_BURST)
+        self.stamp = time.monotonic()
+
+    def take(self) -> bool:
+        now = time.monotonic()
+        self.tokens = min(RATE_BURST, self.tokens + (now - self.stamp) * RATE_PER_SECOND)
+        self.stamp = now
+        if self.tokens < 1:
+            return False
+        self.tokens -= 1
+        return True
+
+
+class WebchatChannel:
+    """The embeddable web chat."""
+
+    name = NAME
+
+    def __init__(
+        self,
+        settings: WebchatSettings,
+        tokens: VisitorTokens,
+        on_message: OnMessage,
+        history: History,
+    ) -> None:
+        self._settings = settings
+        self._tokens = tokens
+        self._on_message = on_message
+        self._history = history
+        self._sockets: dict[str, set[web.WebSocketResponse]] = defaultdict(set)
+
+    # -- Channel contract ----------------------------------------------------------------
+
+    def routes(self) -> Sequence[web.AbstractRouteDef]:
+        return [
+            web.get("/webchat/ws", self.websocket),
+            web.static("/webchat", STATIC_DIR, show_index=False),
+        ]
+
+    async def start(self) -> None:
+        return None
+
+    async def stop(self) -> None:
+        sockets = [ws for group in self._sockets.values() for ws in group]
+        for ws in sockets:
+            with contextlib.suppress(Exception):
+                await ws.close(code=1001, message=b"server shutting down")
+        self._sockets.clear()
+
+    async def send(self, message: OutboundMessage) -> DeliveryReceipt:
+        # The message is already in the visitor's history; a visitor with no open tab
+        # gets it on reconnect, so delivery never fails here.
+        await self.push(message.recipient_id, {"type": "typing", "on": False})
+        await self.push(message.recipient_id, {"type": "message", "message": frame_of(message)})
+        return DeliveryReceipt(ok=True, external_id=str(message.message_id))
+
+    # -- called by the service -------------------------------------------------------------
+
+    async def processed(self, visitor: str, message: dict[str, Any], replied: bool) -> None:
+        """The visitor's message is stored: echo it to their other tabs, stop typing."""
+        await self.push(visitor, {"type": "message", "message": message})
+        if not replied:
+            await self.push(visitor, {"type": "typing", "on": False})
+
+    async def push(self, visitor: str, frame: dict[str, Any]) -> None:
+        for ws in list(self._sockets.get(visitor, ())):
+            if ws.closed:
+                self._sockets[visitor].discard(ws)
+                continue
+            with contextlib.suppress(ConnectionError, RuntimeError):
+                await ws.send_json(frame)
+
+    def connected(self, visitor: str) -> int:
+        return sum(1 for ws in self._sockets.get(visitor, ()) if not ws.closed)
+
+    # -- the socket ------------------------------------------------------------------------
+
+    async def websocket(self, request: web.Request) -> web.WebSocketResponse:
+        # aiohttp closes with 1009 past this hard limit; below it, a frame over the soft
+        # limit gets an error frame and the socket stays open.
+        ws = web.WebSocketResponse(
+            heartbeat=30.0, max_msg_size=self._settings.max_frame_bytes * 4
+        )
+        await ws.prepare(request)
+        visitor = await self._hello(ws)
+        if visitor is None:
+            await ws.close(code=4401, message=b"invalid token")
+            return ws
+        self._sockets[visitor].add(ws)
+        bucket = _Bucket()
+        try:
+            async for msg in ws:
+                if msg.type != WSMsgType.TEXT:
+                    if msg.type == WSMsgType.BINARY:
+                        await _error(ws, "bad_frame", "frames must be JSON text")
+                    continue
+                try:
+                    if len(msg.data.encode()) > self._settings.max_frame_bytes:
+                        raise FrameError(
+                            "too_large",
+                            f"frames are limited to {self._settings.max_frame_bytes} bytes",
+                        )
+                    if not bucket.take():
+                        raise FrameError("rate_limited", "too many messages; slow down")
+                    await self._frame(ws, visitor, _parse(msg.data))
+                except FrameError as exc:
+                    await _error(ws, exc.code, exc.message)
+        finally:
+            self._sockets[visitor].discard(ws)
+            if not self._sockets[visitor]:
+                self._sockets.pop(visitor, None)
+        return ws
+
+    async def _hello(self, ws: web.WebSocketResponse) -> str | None:
+        try:
+            msg = await ws.receive(timeout=HELLO_TIMEOUT)
+        except TimeoutError:
+            await _error(ws, "timeout", "send a hello frame first")
+            return None
+        if msg.type != WSMsgType.TEXT:
+            return None
+        try:
+            frame = _parse(msg.data)
+        except FrameError as exc:
+            await _error(ws, exc.code, exc.message)
+            return None
+        if frame.get("type") != "hello":
+            await _error(ws, "bad_frame", "the first frame must be a hello")
+            return None
+        token = frame.get("token")
+        if token is None:
+            visitor, token = self._tokens.issue()
+        else:
+            found = self._tokens.verify(token)
+            if found is None:
+                await _error(ws, "invalid_token", "this visitor token is not valid")
+                return None
+            visitor = found
+        history = await self._history(visitor)
+        await ws.send_json(
+            {
+                "type": "welcome",
+                "token": token,
+                "visitor": visitor,
+                "title": self._settings.title,
+                "history": history,
+            }
+        )
+        return visitor
+
+    async def _frame(self, ws: web.WebSocketResponse, visitor: str, frame: dict[str, Any]) -> None:
+        kind = frame.get("type")
+        if kind == "ping":
+            await ws.send_json({"type": "pong"})
+            return
+        if kind not in ("message", "action"):
+            raise FrameError("bad_frame", f"unknown frame type {kind!r}")
+        client_id = frame.get("id")
+        if not isinstance(client_id, str) or not 0 < len(client_id) <= MAX_CLIENT_ID:
+            raise FrameError("bad_frame", "'id' must be a string of 1 to 100 characters")
+        if kind == "message":
+            text = frame.get("text")
+            if not isinstance(text, str) or not text.strip():
+                raise FrameError("bad_frame", "'text' must be a non-empty string")
+            if len(text) > self._settings.max_message_chars:
+                raise FrameError(
+                    "too_large",
+                    f"messages are limited to {self._settings.max_message_chars} characters",
+                )
+            action = None
+        else:
+            action = frame.get("payload")
+            label = frame.get("label", "")
+            if not isinstance(action, str) or not 0 < len(action) <= MAX_ACTION_CHARS:
+                raise FrameError("bad_frame", "'payload' must be a short string")
+            if not isinstance(label, str) or len(label) > MAX_ACTION_CHARS:
+                raise FrameError("bad_frame", "'label' must be a short string")
+            text = label or action
+        inbound = InboundMessage(
+            channel=NAME,
+            sender_id=visitor,
+            # Scoped by visitor, so one visitor's ids can never collide with another's.
+            dedupe_key=f"{visitor}:{client_id}",
+            text=text.strip(),
+            action=action,
+            raw={"client_id": client_id},
+        )
+        result = await self._on_message(inbound)
+        await ws.send_json(
+            {"type": "ack", "id": client_id, "duplicate": result == InboundResult.DUPLICATE}
+        )
+        if result == InboundResult.ACCEPTED:
+            await self.push(visitor, {"type": "typing", "on": True})
+
+
+def _parse(data: str) -> dict[str, Any]:
+    try:
+        frame = json.loads(data)
+    except ValueError:
+        raise FrameError("bad_frame", "frames must be JSON objects") from None
+    if not isinstance(frame, dict):
+        raise FrameError("bad_frame", "frames must be JSON objects")
+    return frame
+
+
+async def _error(ws: web.WebSocketResponse, code: str, message: str) -> None:
+    with contextlib.suppress(ConnectionError, RuntimeError):
+        await ws.send_json({"type": "error", "code": code, "message": message})
+
+
+def frame_of(message: OutboundMessage) -> dict[str, Any]:
+    """An outbound message in the widget's message shape."""
+    return {
+        "id": message.message_id,
+        "author": message.author,
+        "author_name": message.author_name,
+        "text": message.text,
+        "buttons": [{"label": b.label, "payload": b.payload} for b in message.buttons],
+        "citations": [{"slug": c.slug, "title": c.title, "url": c.url} for c in message.citations],
+        "confidence": message.confidence,
+        "created_at": None,
+        "client_id": None,
+    }
+
+

@@ -1,0 +1,206 @@
+"""Typed settings: defaults < TOML file < ``OMNIDESK_*`` environment variables.
+
+Secrets come from the environment or from files under the data directory, never from
+the TOML file, so a config file can be committed without leaking anything.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, Field, SecretStr, field_validator
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+ENV_PREFIX = "OMNIDESK_"
+CONFIG_ENV = "OMNIDESK_CONFIG"
+DEFAULT_CONFIG_FILE = "omnidesk.toml"
+PACKAGED_MODEL = "all-MiniLM-L6-v2"
+
+
+class KnowledgeSettings(BaseModel):
+    """Retrieval and answering."""
+
+    embedding_model: str = Field(
+        PACKAGED_MODEL,
+        description="sentence-transformers model name or local path; the default is packaged",
+    )
+    answer_threshold: float = Field(
+        0.5, description="confidence at or above which the bot answers on its own"
+    )
+    suggest_threshold: float = Field(
+        0.25, description="articles at or above this confidence are offered as choices"
+    )
+    top_k: int = Field(3, ge=1, le=20, description="articles offered when the bot is unsure")
+    seed_sample: bool = Field(
+        True, description="import the packaged sample knowledge base into an empty database"
+    )
+    chunk_max_words: int = Field(180, ge=20, le=2000)
+    chunk_overlap_words: int = Field(30, ge=0, le=500)
+
+
+class WebchatSettings(BaseModel):
+    """The embeddable web chat widget."""
+
+    max_message_chars: int = Field(4000, ge=1, le=100_000)
+    max_frame_bytes: int = Field(16_384, ge=256, le=1_048_576)
+    history_limit: int = Field(200, ge=1, le=5000)
+    title: str = "Lumen Support"
+
+
+class EscalationSettings(BaseModel):
+    """When the bot hands a conversation to a human."""
+
+    low_confidence_turns: int = Field(
+        3, ge=1, description="unsure answers in a row that escalate to a person"
+    )
+
+
+class Settings(BaseSettings):
+    """All of omnidesk's settings."""
+
+    model_config = SettingsConfigDict(
+        env_prefix=ENV_PREFIX,
+        env_nested_delimiter="__",
+        extra="ignore",
+        validate_default=True,
+    )
+
+    data_dir: Path = Field(Path("var"), description="SQLite file, search index and uploads")
+    database_url: str | None = Field(
+        None, description="SQLAlchemy async URL; default is SQLite under data_dir"
+    )
+    host: str = "127.0.0.1"
+    port: int = Field(8080, ge=0, le=65535)
+    public_url: str | None = Field(None, description="base URL customers reach us at")
+    log_level: str = "INFO"
+    inbox_workers: int = Field(4, ge=1, le=64)
+
+    secret_key: SecretStr | None = Field(
+        None, description="signs visitor tokens; generated into data_dir when unset"
+    )
+    console_token: SecretStr | None = Field(
+        None, description="bearer token for the agent console; generated when unset"
+    )
+
+    knowledge: KnowledgeSettings = KnowledgeSettings()
+    webchat: WebchatSettings = WebchatSettings()
+    escalation: EscalationSettings = EscalationSettings()
+
+    @field_validator("data_dir")
+    @classmethod
+    def _absolute(cls, value: Path) -> Path:
+        return value.expanduser().resolve()
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        path = _config_path()
+        sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings]
+        if path is not None:
+            sources.append(_SecretlessToml(settings_cls, toml_file=path))
+        return tuple(sources)
+
+    # -- derived values -------------------------------------------------------------
+
+    @property
+    def effective_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite+aiosqlite:///{self.data_dir / 'omnidesk.db'}"
+
+    @property
+    def index_dir(self) -> Path:
+        return self.data_dir / "index"
+
+    @property
+    def uploads_dir(self) -> Path:
+        return self.data_dir / "uploads"
+
+    def base_url(self) -> str:
+        if self.public_url:
+            return self.public_url.rstrip("/")
+        host = "127.0.0.1" if self.host in ("0.0.0.0", "::", "") else self.host  # noqa: S104
+        return f"http://{host}:{self.port}"
+
+    def ensure_secrets(self) -> None:
+        """Fill unset secrets from files under ``data_dir``, creating them on first use."""
+        if self.secret_key is None:
+            self.secret_key = SecretStr(_read_or_create(self.data_dir / "secret_key"))
+        if self.console_token is None:
+            self.console_token = SecretStr(_read_or_create(self.data_dir / "console_token"))
+
+    def masked(self) -> dict[str, Any]:
+        """The effective settings as plain data with every secret masked."""
+        data = self.model_dump(mode="json")
+        for name in ("secret_key", "console_token"):
+            data[name] = "********" if getattr(self, name) is not None else None
+        data["effective_database_url"] = _mask_url(self.effective_database_url)
+        if data.get("database_url"):
+            data["database_url"] = _mask_url(data["database_url"])
+        return data
+
+
+class _SecretlessToml(TomlConfigSettingsSource):
+    """The TOML source, refusing secrets so they never end up in a config file."""
+
+    def __call__(self) -> dict[str, Any]:
+        data = super().__call__()
+        for name in ("secret_key", "console_token"):
+            if name in data:
+                raise ValueError(
+                    f"{name} must not be set in the config file; use {ENV_PREFIX}{name.upper()}"
+                )
+        return data
+
+
+def _config_path() -> Path | None:
+    explicit = os.environ.get(CONFIG_ENV)
+    if explicit:
+        path = Path(explicit)
+        if not path.is_file():
+            raise FileNotFoundError(f"config file {path} (from {CONFIG_ENV}) does not exist")
+        return path
+    default = Path(DEFAULT_CONFIG_FILE)
+    return default if default.is_file() else None
+
+
+def _read_or_create(path: Path) -> str:
+    if path.is_file():
+        value = path.read_text().strip()
+        if value:
+            return value
+    path.parent.mkdir(parents=True, exist_ok=True)
+    value = secrets.token_urlsafe(32)
+    # Written with 0600 so other local users cannot read the secret.
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as fh:
+        fh.write(value)
+    return value
+
+
+def _mask_url(url: str) -> str:
+    from sqlalchemy.engine import make_url
+
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except Exception:
+        return "********"
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Build settings from defaults, the TOML file, the environment and ``overrides``."""
+    return Settings(**overrides)

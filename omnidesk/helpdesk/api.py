@@ -1,0 +1,111 @@
+"""The agent console's HTTP API (``/api/v1/conversations``) and its static pages."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from aiohttp import web
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from omnidesk.helpdesk import actions, queries
+from omnidesk.helpdesk.events import EventBus, unit_of_work
+from omnidesk.helpdesk.http import HTTPJSONError, read_json, require_token, text_field
+from omnidesk.helpdesk.models import Conversation
+
+CONSOLE_DIR = Path(__file__).parent / "console"
+MAX_REPLY_CHARS = 10_000
+
+
+class ConsoleAPI:
+    """Handlers for agents; every route needs the console bearer token."""
+
+    def __init__(
+        self,
+        sessionmaker: async_sessionmaker[AsyncSession],
+        bus: EventBus,
+        token: Callable[[], str],
+    ) -> None:
+        self._sessionmaker = sessionmaker
+        self._bus = bus
+        self._token = token
+
+    def routes(self) -> list[web.RouteDef]:
+        guard = lambda h: require_token(self._token, h)  # noqa: E731
+        return [
+            web.get("/api/v1/conversations", guard(self.list_conversations)),
+            web.get(r"/api/v1/conversations/{id:\d+}", guard(self.get_conversation)),
+            web.post(r"/api/v1/conversations/{id:\d+}/messages", guard(self.post_message)),
+            web.post(r"/api/v1/conversations/{id:\d+}/assign", guard(self.assign)),
+            web.post(r"/api/v1/conversations/{id:\d+}/resolve", guard(self.resolve)),
+            web.get(r"/api/v1/contacts/{id:\d+}/timeline", guard(self.timeline)),
+            web.get("/console", self.console_page),
+            web.get("/console/", self.console_page),
+            web.static("/console", CONSOLE_DIR, show_index=False),
+        ]
+
+    async def console_page(self, request: web.Request) -> web.StreamResponse:
+        # The page itself holds no data; every call it makes carries the token.
+        return web.FileResponse(CONSOLE_DIR / "index.html")
+
+    async def list_conversations(self, request: web.Request) -> web.Response:
+        state = request.query.get("state", "queued")
+        if state != "all" and state not in queries.CONVERSATION_STATES:
+            raise HTTPJSONError(400, "invalid", f"unknown state {state!r}")
+        async with self._sessionmaker() as session:
+            rows = await queries.list_conversations(session, state)
+        return web.json_response({"conversations": rows})
+
+    async def get_conversation(self, request: web.Request) -> web.Response:
+        async with self._sessionmaker() as session:
+            conversation = await _conversation(session, request)
+            summary = await queries.conversation_summary(session, conversation)
+            messages = await queries.conversation_messages(session, conversation.id)
+        return web.json_response({"conversation": summary, "messages": messages})
+
+    async def post_message(self, request: web.Request) -> web.Response:
+        data = await read_json(request)
+        text = text_field(data, "text", max_chars=MAX_REPLY_CHARS)
+        agent = text_field(data, "agent", max_chars=200, required=False) or "Agent"
+        async with unit_of_work(self._sessionmaker, self._bus) as session:
+            conversation = await _conversation(session, request)
+            try:
+                message = await actions.agent_reply(session, conversation, agent, text)
+            except actions.ActionError as exc:
+                raise HTTPJSONError(409, exc.code, exc.message) from None
+            body = actions.message_dict(message)
+        return web.json_response({"message": body}, status=201)
+
+    async def assign(self, request: web.Request) -> web.Response:
+        data = await read_json(request)
+        agent = text_field(data, "agent", max_chars=200, required=False) or "Agent"
+        async with unit_of_work(self._sessionmaker, self._bus) as session:
+            conversation = await _conversation(session, request)
+            try:
+                await actions.assign(session, conversation, agent)
+            except actions.ActionError as exc:
+                raise HTTPJSONError(409, exc.code, exc.message) from None
+            summary = await queries.conversation_summary(session, conversation)
+        return web.json_response({"conversation": summary})
+
+    async def resolve(self, request: web.Request) -> web.Response:
+        data = await read_json(request)
+        agent = text_field(data, "agent", max_chars=200, required=False) or "Agent"
+        async with unit_of_work(self._sessionmaker, self._bus) as session:
+            conversation = await _conversation(session, request)
+            await actions.resolve(session, conversation, agent)
+            summary = await queries.conversation_summary(session, conversation)
+        return web.json_response({"conversation": summary})
+
+    async def timeline(self, request: web.Request) -> web.Response:
+        contact_id = int(request.match_info["id"])
+        async with self._sessionmaker() as session:
+            events = await queries.contact_timeline(session, contact_id)
+        return web.json_response({"contact_id": contact_id, "events": events})
+
+
+async def _conversation(session: AsyncSession, request: web.Request) -> Conversation:
+    conversation = await session.get(Conversation, int(request.match_info["id"]))
+    if conversation is None:
+        raise HTTPJSONError(404, "not_found", "no such conversation")
+    return conversation

@@ -1,0 +1,682 @@
+/*
+ * omnidesk agent console.
+ *
+ * A conversation list by state (polled every 2 s), the selected conversation's
+ * history, a reply box, and Take / Resolve. Talks to /api/v1 with a bearer token
+ * that comes from the URL fragment (#token=...) once and then lives in
+ * sessionStorage. All text from the API is rendered with textContent.
+ * Plain ES2020, no dependencies, no build step.
+ */
+(() => {
+  "use strict";
+
+  const TOKEN_KEY = "omnidesk.console_token";
+  const AGENT_KEY = "omnidesk.agent_name";
+  const TAB_KEY = "omnidesk.console_tab";
+  const POLL_MS = 2000;
+  const ERROR_VISIBLE_MS = 6000;
+  const STATES = ["queued", "assigned", "bot", "resolved", "all"];
+  const AUTHOR_LABELS = { contact: "Customer", bot: "Bot", agent: "Agent", system: "System" };
+
+  // The console is served at <root>/console; the API lives at <root>/api/v1.
+  const root = location.pathname.replace(/\/console(?:\/.*)?$/, "");
+  const apiBase = `${root}/api/v1`;
+
+  const $ = (selector) => document.querySelector(selector);
+  const ui = {
+    login: $(".oc-login"),
+    loginForm: $(".oc-login-form"),
+    tokenInput: $(".oc-token-input"),
+    loginError: $(".oc-login-error"),
+    main: $(".oc-main"),
+    logout: $(".oc-logout"),
+    agentName: $(".oc-agent-name"),
+    tabs: Array.from(document.querySelectorAll(".oc-tab")),
+    list: $(".oc-list"),
+    empty: $(".oc-empty"),
+    placeholder: $(".oc-placeholder"),
+    conversation: $(".oc-conversation"),
+    contactName: $(".oc-contact-name"),
+    meta: $(".oc-meta"),
+    assign: $(".oc-assign"),
+    resolve: $(".oc-resolve"),
+    messages: $(".oc-messages"),
+    composer: $(".oc-composer"),
+    reply: $(".oc-reply"),
+    send: $(".oc-send"),
+    error: $(".oc-error"),
+  };
+
+  // -- storage ---------------------------------------------------------------------
+
+  function storageGet(area, key) {
+    try {
+      return window[area].getItem(key);
+    } catch (_) {
+      return null;
+    }
+  }
+
+  function storageSet(area, key, value) {
+    try {
+      if (value === null) window[area].removeItem(key);
+      else window[area].setItem(key, value);
+    } catch (_) {
+      /* storage disabled: the value lives for this page only */
+    }
+  }
+
+  const state = {
+    token: null,
+    tab: STATES.includes(storageGet("sessionStorage", TAB_KEY))
+      ? storageGet("sessionStorage", TAB_KEY)
+      : "queued",
+    selectedId: null,
+    conversation: null,
+    messageIds: [],
+    listSignatures: new Map(),
+    pollTimer: 0,
+    polling: false,
+    refreshAgain: false,
+    listSeq: 0,
+    detailSeq: 0,
+    busy: false,
+  };
+
+  // -- DOM helpers -------------------------------------------------------------------
+
+  function el(tag, attrs, ...children) {
+    const node = document.createElement(tag);
+    for (const [name, value] of Object.entries(attrs || {})) {
+      if (value === null || value === undefined || value === false) continue;
+      if (name === "class") node.className = value;
+      else if (name === "text") node.textContent = value;
+      else node.setAttribute(name, value === true ? "" : String(value));
+    }
+    for (const child of children) if (child) node.append(child);
+    return node;
+  }
+
+  function safeHref(raw) {
+    if (typeof raw !== "string" || !raw) return null;
+    try {
+      const url = new URL(raw, location.href);
+      return url.protocol === "http:" || url.protocol === "https:" ? url.href : null;
+    } catch (_) {
+      return null;
+    }
+  }
+
+  function parseDate(iso) {
+    if (!iso) return null;
+    const date = new Date(iso);
+    return Number.isNaN(date.getTime()) ? null : date;
+  }
+
+  function relativeTime(iso) {
+    const date = parseDate(iso);
+    if (!date) return "";
+    const seconds = Math.round((Date.now() - date.getTime()) / 1000);
+    if (seconds < 45) return "just now";
+    const minutes = Math.round(seconds / 60);
+    if (minutes < 60) return `${minutes} min ago`;
+    const hours = Math.round(minutes / 60);
+    if (hours < 24) return `${hours} h ago`;
+    return date.toLocaleDateString([], { month: "short", day: "numeric" });
+  }
+
+  function clockTime(iso) {
+    const date = parseDate(iso);
+    if (!date) return "";
+    const sameDay = date.toDateString() === new Date().toDateString();
+    const time = date.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
+    return sameDay ? time : `${date.toLocaleDateString([], { month: "short", day: "numeric" })} ${time}`;
+  }
+
+  function contactLabel(conversation) {
+    const c = (conversation && conversation.contact) || {};
+    return c.name || c.email || (c.id !== undefined && c.id !== null ? `Visitor #${c.id}` : "Visitor");
+  }
+
+  function agentName() {
+    return ui.agentName.value.trim() || "Agent";
+  }
+
+  // -- errors ------------------------------------------------------------------------
+
+  let errorTimer = 0;
+  function showError(text) {
+    ui.error.textContent = text;
+    ui.error.hidden = false;
+    clearTimeout(errorTimer);
+    errorTimer = setTimeout(() => {
+      ui.error.hidden = true;
+    }, ERROR_VISIBLE_MS);
+  }
+
+  class AuthError extends Error {}
+
+  class ApiError extends Error {
+    constructor(status, code, message) {
+      super(message);
+      this.status = status;
+      this.code = code;
+    }
+  }
+
+  // -- the API -----------------------------------------------------------------------
+
+  async function api(method, path, body) {
+    const headers = { Accept: "application/json", Authorization: `Bearer ${state.token}` };
+    const init = { method, headers, cache: "no-store", credentials: "omit" };
+    if (body !== undefined) {
+      headers["Content-Type"] = "application/json";
+      init.body = JSON.stringify(body);
+    }
+    let response;
+    try {
+      response = await fetch(apiBase + path, init);
+    } catch (_) {
+      throw new ApiError(0, "network", "The server cannot be reached. Retrying…");
+    }
+    if (response.status === 401) {
+      signOut("The token was not accepted. Please sign in again.");
+      throw new AuthError("unauthorised");
+    }
+    let data = null;
+    try {
+      data = await response.json();
+    } catch (_) {
+      data = null;
+    }
+    if (!response.ok) {
+      const err = (data && data.error) || {};
+      throw new ApiError(
+        response.status,
+        err.code || "http_error",
+        err.message || `Request failed (${response.status}).`,
+      );
+    }
+    return data || {};
+  }
+
+  function report(err) {
+    if (err instanceof AuthError) return;
+    showError(err && err.message ? err.message : "Something went wrong.");
+  }
+
+  // -- sign in / out -----------------------------------------------------------------
+
+  function tokenFromFragment() {
+    if (!location.hash || location.hash.length < 2) return null;
+    const params = new URLSearchParams(location.hash.slice(1));
+    const token = params.get("token");
+    if (token === null) return null;
+    // Strip the token from the address bar and the history entry.
+    params.delete("token");
+    const rest = params.toString();
+    history.replaceState(null, "", location.pathname + location.search + (rest ? `#${rest}` : ""));
+    return token.trim() || null;
+  }
+
+  function showLogin(message) {
+    stopPolling();
+    ui.main.hidden = true;
+    ui.logout.hidden = true;
+    ui.login.hidden = false;
+    ui.loginError.hidden = !message;
+    ui.loginError.textContent = message || "";
+    ui.tokenInput.value = "";
+    ui.tokenInput.focus();
+  }
+
+  function signOut(message) {
+    state.token = null;
+    storageSet("sessionStorage", TOKEN_KEY, null);
+    showLogin(message);
+  }
+
+  function signIn(token) {
+    state.token = token;
+    storageSet("sessionStorage", TOKEN_KEY, token);
+    ui.login.hidden = true;
+    ui.main.hidden = false;
+    ui.logout.hidden = false;
+    selectTab(state.tab);
+  }
+
+  ui.loginForm.addEventListener("submit", (event) => {
+    event.preventDefault();
+    const token = ui.tokenInput.value.trim();
+    if (!token) {
+      ui.loginError.textContent = "Enter the console token.";
+      ui.loginError.hidden = false;
+      return;
+    }
+    signIn(token);
+  });
+
+  ui.logout.addEventListener("click", () => signOut(""));
+
+  // -- polling -----------------------------------------------------------------------
+
+  function stopPolling() {
+    clearTimeout(state.pollTimer);
+    state.pollTimer = 0;
+  }
+
+  function schedulePoll(delay = POLL_MS) {
+    stopPolling();
+    if (!state.token) return;
+    state.pollTimer = setTimeout(poll, delay);
+  }
+
+  async function poll() {
+    if (!state.token) return;
+    if (document.visibilityState === "hidden") {
+      schedulePoll(); // no point in refreshing a tab nobody looks at
+      return;
+    }
+    if (state.polling) return;
+    state.polling = true;
+    try {
+      await Promise.all([loadList(), state.selectedId !== null ? loadDetail() : null]);
+    } catch (err) {
+      report(err);
+    } finally {
+      state.polling = false;
+      if (state.token) schedulePoll(state.refreshAgain ? 0 : POLL_MS);
+      state.refreshAgain = false;
+    }
+  }
+
+  /** Refresh at once; if a poll is in flight, run another right after it. */
+  function refreshNow() {
+    if (state.polling) {
+      state.refreshAgain = true;
+      return;
+    }
+    stopPolling();
+    poll();
+  }
+
+  document.addEventListener("visibilitychange", () => {
+    if (document.visibilityState === "visible" && state.token) refreshNow();
+  });
+
+  // -- the conversation list ---------------------------------------------------------
+
+  function selectTab(tab) {
+    state.tab = STATES.includes(tab) ? tab : "queued";
+    storageSet("sessionStorage", TAB_KEY, state.tab);
+    for (const button of ui.tabs) {
+      const active = button.dataset.state === state.tab;
+      button.classList.toggle("oc-active", active);
+      button.setAttribute("aria-selected", String(active));
+      button.tabIndex = active ? 0 : -1;
+    }
+    // A different list: drop the old rows at once rather than showing stale ones.
+    ui.list.replaceChildren();
+    state.listSignatures.clear();
+    ui.empty.hidden = true;
+    refreshNow();
+  }
+
+  for (const button of ui.tabs) {
+    button.addEventListener("click", () => selectTab(button.dataset.state));
+    button.addEventListener("keydown", (event) => {
+      if (event.key !== "ArrowRight" && event.key !== "ArrowLeft") return;
+      const i = ui.tabs.indexOf(button);
+      const next = ui.tabs[(i + (event.key === "ArrowRight" ? 1 : ui.tabs.length - 1)) % ui.tabs.length];
+      next.focus();
+      selectTab(next.dataset.state);
+    });
+  }
+
+  async function loadList() {
+    const seq = ++state.listSeq;
+    const tab = state.tab;
+    const data = await api("GET", `/conversations?state=${encodeURIComponent(tab)}`);
+    if (seq !== state.listSeq || tab !== state.tab) return; // a newer request won
+    renderList(Array.isArray(data.conversations) ? data.conversations : []);
+  }
+
+  function buildConversationRow(conv) {
+    const last = conv.last_message;
+    const snippet = last
+      ? `${last.author === "contact" ? "" : `${AUTHOR_LABELS[last.author] || last.author}: `}${last.text || ""}`
+      : "No messages yet";
+    const badges = el(
+      "span",
+      { class: "oc-badges" },
+      el("span", { class: `oc-badge oc-state-${conv.state}`, text: conv.state || "" }),
+      el("span", { class: "oc-badge oc-channel", text: conv.channel || "" }),
+      conv.ticket && conv.ticket.priority
+        ? el("span", {
+            class: `oc-badge oc-priority oc-priority-${conv.ticket.priority}`,
+            text: String(conv.ticket.priority),
+          })
+        : null,
+    );
+    return [
+      el(
+        "span",
+        { class: "oc-conv-top" },
+        el("span", { class: "oc-conv-name", text: contactLabel(conv) }),
+        el("span", {
+          class: "oc-conv-time",
+          text: relativeTime(conv.updated_at),
+          title: clockTime(conv.updated_at),
+        }),
+      ),
+      conv.ticket && conv.ticket.subject
+        ? el("span", { class: "oc-conv-subject", text: conv.ticket.subject })
+        : null,
+      el("span", { class: "oc-conv-snippet", text: snippet }),
+      el(
+        "span",
+        { class: "oc-conv-bottom" },
+        badges,
+        conv.assignee ? el("span", { class: "oc-conv-assignee", text: conv.assignee }) : null,
+      ),
+    ].filter(Boolean);
+  }
+
+  function renderList(conversations) {
+    const focusedId =
+      document.activeElement && document.activeElement.classList.contains("oc-conv")
+        ? document.activeElement.dataset.id
+        : null;
+    const existing = new Map();
+    for (const button of ui.list.querySelectorAll(".oc-conv")) existing.set(button.dataset.id, button);
+
+    const items = [];
+    const seen = new Set();
+    for (const conv of conversations) {
+      if (!conv || conv.id === undefined || conv.id === null) continue;
+      const id = String(conv.id);
+      if (seen.has(id)) continue;
+      seen.add(id);
+      let button = existing.get(id);
+      if (!button) {
+        button = el("button", { type: "button", class: "oc-conv", "data-id": id });
+        button.addEventListener("click", () => selectConversation(id));
+      }
+      // Relative times change too, so the signature includes the rendered time.
+      const signature = JSON.stringify([conv, relativeTime(conv.updated_at)]);
+      if (state.listSignatures.get(id) !== signature) {
+        button.replaceChildren(...buildConversationRow(conv));
+        button.setAttribute("aria-label", `${contactLabel(conv)}, ${conv.state}`);
+        state.listSignatures.set(id, signature);
+      }
+      const selected = id === state.selectedId;
+      button.classList.toggle("oc-selected", selected);
+      if (selected) button.setAttribute("aria-current", "true");
+      else button.removeAttribute("aria-current");
+      items.push(button);
+    }
+
+    for (const [id, button] of existing) {
+      if (!seen.has(id)) {
+        button.closest("li").remove();
+        state.listSignatures.delete(id);
+      }
+    }
+
+    const currentOrder = Array.from(ui.list.querySelectorAll(".oc-conv"), (b) => b.dataset.id);
+    const wantedOrder = items.map((b) => b.dataset.id);
+    if (currentOrder.join(",") !== wantedOrder.join(",")) {
+      ui.list.replaceChildren(
+        ...items.map((button) => button.closest("li") || el("li", { class: "oc-conv-item" }, button)),
+      );
+      if (focusedId) {
+        const again = ui.list.querySelector(`.oc-conv[data-id="${CSS.escape(focusedId)}"]`);
+        if (again) again.focus({ preventScroll: true });
+      }
+    }
+    ui.empty.hidden = items.length > 0;
+  }
+
+  // -- the selected conversation -----------------------------------------------------
+
+  function selectConversation(id) {
+    if (state.selectedId !== id) {
+      state.selectedId = id;
+      state.conversation = null;
+      state.messageIds = [];
+      ui.messages.replaceChildren();
+      ui.reply.value = "";
+    }
+    for (const button of ui.list.querySelectorAll(".oc-conv")) {
+      const selected = button.dataset.id === id;
+      button.classList.toggle("oc-selected", selected);
+      if (selected) button.setAttribute("aria-current", "true");
+      else button.removeAttribute("aria-current");
+    }
+    ui.placeholder.hidden = true;
+    ui.conversation.hidden = false;
+    ui.contactName.textContent = "Loading…";
+    ui.meta.replaceChildren();
+    loadDetail().catch(report);
+  }
+
+  async function loadDetail() {
+    const id = state.selectedId;
+    if (id === null) return;
+    const seq = ++state.detailSeq;
+    let data;
+    try {
+      data = await api("GET", `/conversations/${encodeURIComponent(id)}`);
+    } catch (err) {
+      if (err instanceof ApiError && err.status === 404 && id === state.selectedId) {
+        clearSelection();
+        showError("That conversation no longer exists.");
+        return;
+      }
+      throw err;
+    }
+    if (seq !== state.detailSeq || id !== state.selectedId) return;
+    renderConversation(data.conversation);
+    renderMessages(Array.isArray(data.messages) ? data.messages : []);
+  }
+
+  function clearSelection() {
+    state.selectedId = null;
+    state.conversation = null;
+    state.messageIds = [];
+    ui.messages.replaceChildren();
+    ui.conversation.hidden = true;
+    ui.placeholder.hidden = false;
+  }
+
+  function renderConversation(conv) {
+    if (!conv) return;
+    state.conversation = conv;
+    ui.contactName.textContent = contactLabel(conv);
+    const parts = [];
+    const add = (label, value, cls) => {
+      if (value === null || value === undefined || value === "") return;
+      parts.push(
+        el(
+          "span",
+          { class: `oc-meta-item ${cls || ""}`.trim() },
+          el("span", { class: "oc-meta-label", text: label }),
+          el("span", { class: "oc-meta-value", text: String(value) }),
+        ),
+      );
+    };
+    add("State", conv.state, `oc-state-${conv.state}`);
+    add("Channel", conv.channel);
+    add("Assignee", conv.assignee || "nobody");
+    if (conv.contact && conv.contact.email && conv.contact.email !== contactLabel(conv)) {
+      add("Email", conv.contact.email);
+    }
+    if (conv.ticket) {
+      add("Ticket", `#${conv.ticket.id} · ${conv.ticket.state || ""}`.trim());
+      add("Priority", conv.ticket.priority);
+    }
+    ui.meta.replaceChildren(...parts);
+
+    const closed = conv.state === "resolved" || conv.state === "closed";
+    const mine = conv.state === "assigned" && conv.assignee === agentName();
+    ui.assign.disabled = state.busy || mine || conv.state === "closed";
+    ui.assign.textContent = mine ? "Yours" : "Take";
+    ui.resolve.disabled = state.busy || closed;
+  }
+
+  function buildMessage(msg) {
+    const author = AUTHOR_LABELS[msg.author] ? msg.author : "system";
+    const node = el("article", { class: `oc-msg oc-${author}`, "data-id": String(msg.id) });
+    const who =
+      author === "contact"
+        ? contactLabel(state.conversation)
+        : author === "agent"
+          ? msg.author_name || "Agent"
+          : AUTHOR_LABELS[author];
+    const head = el(
+      "header",
+      { class: "oc-msg-head" },
+      el("span", { class: "oc-msg-author", text: who }),
+      el("time", { class: "oc-msg-time", text: clockTime(msg.created_at), datetime: msg.created_at || null }),
+    );
+    if (author === "bot" && typeof msg.confidence === "number") {
+      head.append(
+        el("span", { class: "oc-confidence", text: `confidence ${msg.confidence.toFixed(2)}` }),
+      );
+    }
+    node.append(head, el("div", { class: "oc-msg-text", text: typeof msg.text === "string" ? msg.text : "" }));
+
+    const citations = (Array.isArray(msg.citations) ? msg.citations : [])
+      .map((c) => ({ href: safeHref(c && c.url), title: c && (c.title || c.slug) }))
+      .filter((c) => c.href && c.title);
+    if (citations.length) {
+      const list = el("ul", { class: "oc-citations", "aria-label": "Sources" });
+      for (const c of citations) {
+        list.append(
+          el(
+            "li",
+            {},
+            el("a", { href: c.href, target: "_blank", rel: "noopener noreferrer", text: String(c.title) }),
+          ),
+        );
+      }
+      node.append(list);
+    }
+    const buttons = (Array.isArray(msg.buttons) ? msg.buttons : []).filter(
+      (b) => b && typeof b.label === "string",
+    );
+    if (buttons.length) {
+      const chips = el("div", { class: "oc-chips", "aria-label": "Offered buttons" });
+      for (const b of buttons) chips.append(el("span", { class: "oc-chip", text: b.label }));
+      node.append(chips);
+    }
+    return node;
+  }
+
+  function renderMessages(messages) {
+    const valid = messages.filter((m) => m && m.id !== undefined && m.id !== null);
+    const ids = valid.map((m) => String(m.id));
+    const known = state.messageIds;
+    const nearBottom =
+      ui.messages.scrollHeight - ui.messages.scrollTop - ui.messages.clientHeight < 80;
+    const isExtension = known.length <= ids.length && known.every((id, i) => ids[i] === id);
+    if (!isExtension) {
+      ui.messages.replaceChildren();
+      state.messageIds = [];
+    }
+    const start = state.messageIds.length;
+    const seen = new Set(state.messageIds);
+    for (const msg of valid.slice(start)) {
+      const id = String(msg.id);
+      if (seen.has(id)) continue;
+      seen.add(id);
+      ui.messages.append(buildMessage(msg));
+      state.messageIds.push(id);
+    }
+    if (!isExtension || start === 0 || nearBottom) {
+      ui.messages.scrollTop = ui.messages.scrollHeight;
+    }
+  }
+
+  function appendMessage(msg) {
+    if (!msg || msg.id === undefined || msg.id === null) return;
+    const id = String(msg.id);
+    if (state.messageIds.includes(id)) return;
+    ui.messages.append(buildMessage(msg));
+    state.messageIds.push(id);
+    ui.messages.scrollTop = ui.messages.scrollHeight;
+  }
+
+  // -- actions -----------------------------------------------------------------------
+
+  function setBusy(busy) {
+    state.busy = busy;
+    ui.send.disabled = busy;
+    if (state.conversation) renderConversation(state.conversation);
+  }
+
+  async function sendReply() {
+    const id = state.selectedId;
+    const text = ui.reply.value;
+    if (id === null || !text.trim() || state.busy) return;
+    setBusy(true);
+    try {
+      const data = await api("POST", `/conversations/${encodeURIComponent(id)}/messages`, { text });
+      if (id === state.selectedId) {
+        ui.reply.value = "";
+        appendMessage(data.message);
+      }
+      refreshNow();
+    } catch (err) {
+      report(err); // the text stays in the box so nothing is lost
+    } finally {
+      setBusy(false);
+      ui.reply.focus();
+    }
+  }
+
+  async function conversationAction(action, body) {
+    const id = state.selectedId;
+    if (id === null || state.busy) return;
+    setBusy(true);
+    try {
+      const data = await api("POST", `/conversations/${encodeURIComponent(id)}/${action}`, body);
+      if (id === state.selectedId && data.conversation) renderConversation(data.conversation);
+      refreshNow();
+    } catch (err) {
+      report(err);
+    } finally {
+      setBusy(false);
+    }
+  }
+
+  ui.composer.addEventListener("submit", (event) => {
+    event.preventDefault();
+    sendReply();
+  });
+  ui.reply.addEventListener("keydown", (event) => {
+    if (event.key === "Enter" && !event.shiftKey && !event.isComposing && event.keyCode !== 229) {
+      event.preventDefault();
+      sendReply();
+    }
+  });
+  ui.assign.addEventListener("click", () => conversationAction("assign", { agent: agentName() }));
+  ui.resolve.addEventListener("click", () => conversationAction("resolve", {}));
+
+  // -- agent name ----------------------------------------------------------------------
+
+  ui.agentName.value = storageGet("localStorage", AGENT_KEY) || "Agent";
+  ui.agentName.addEventListener("change", () => {
+    const name = ui.agentName.value.trim() || "Agent";
+    ui.agentName.value = name;
+    storageSet("localStorage", AGENT_KEY, name);
+    if (state.conversation) renderConversation(state.conversation);
+  });
+
+  // -- start -----------------------------------------------------------------------------
+
+  const fromFragment = tokenFromFragment();
+  const token = fromFragment || storageGet("sessionStorage", TOKEN_KEY);
+  if (token) signIn(token);
+  else showLogin("");
+})();

