@@ -60,6 +60,13 @@ def create_app(settings: Settings, services: Services | None = None) -> web.Appl
 
         app.cleanup_ctx.append(lifecycle)
 
+    async def close_sockets(app: web.Application) -> None:
+        # Open WebSockets would hold shutdown for aiohttp's whole grace period.
+        for channel in svc.channels.values():
+            await channel.stop()
+
+    app.on_shutdown.append(close_sockets)
+
     async def demo(request: web.Request) -> web.StreamResponse:
         return web.FileResponse(DEMO_PAGE)
 

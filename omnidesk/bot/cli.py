@@ -55,10 +55,13 @@ def _logging(settings: Settings) -> None:
 @main.command()
 @click.option("--host", help="address to listen on")
 @click.option("--port", type=int, help="port to listen on")
+@click.option("--data-dir", type=click.Path(file_okay=False), help="where data lives")
 @click.pass_context
-def serve(ctx: click.Context, host: str | None, port: int | None) -> None:
+def serve(ctx: click.Context, host: str | None, port: int | None, data_dir: str | None) -> None:
     """Run the service: web chat, agent console, API and workers."""
     overrides = dict(ctx.obj["overrides"])
+    if data_dir:
+        overrides["data_dir"] = Path(data_dir)
     if host:
         overrides["host"] = host
     if port is not None:
@@ -80,7 +83,8 @@ async def _serve(settings: Settings) -> None:
     assert settings.console_token is not None
     click.echo(f"omnidesk is running on {base}")
     click.echo(f"  web chat demo:  {base}/")
-    click.echo(f"  agent console:  {base}/console#token={settings.console_token.get_secret_value()}")
+    token = settings.console_token.get_secret_value()
+    click.echo(f"  agent console:  {base}/console#token={token}")
     click.echo(f"  knowledge base: {base}/kb")
     sys.stdout.flush()
     stop = asyncio.Event()

@@ -26,7 +26,7 @@ from omnidesk.helpdesk import (
     Message,
     actions,
 )
-from omnidesk.knowledge import Answer, KnowledgeBase, SearchHit
+from omnidesk.knowledge import Answer, Article, ArticleStatus, KnowledgeBase, SearchHit
 
 log = logging.getLogger(__name__)
 
@@ -59,6 +59,7 @@ class Prepared:
 
     answer: Answer | None = None
     question: str | None = None
+    article: Article | None = None
 
 
 @dataclass(slots=True)
@@ -124,6 +125,10 @@ class Router:
     async def prepare(self, inbound: InboundMessage) -> Prepared:
         """Search the knowledge base for a plain question, outside any transaction."""
         text = inbound.text.strip()
+        action = inbound.action or ""
+        if action.startswith(Action.ARTICLE_PREFIX):
+            slug = action.removeprefix(Action.ARTICLE_PREFIX)
+            return Prepared(article=await self._kb.get_article(slug))
         if inbound.action or not text or self._rules.on_message(text).escalate:
             return Prepared()
         previous = await self._previous_question(inbound)
@@ -214,11 +219,11 @@ class Router:
         action = turn.inbound.action or ""
         if not action.startswith(Action.ARTICLE_PREFIX):
             return False
-        slug = action.removeprefix(Action.ARTICLE_PREFIX)
-        article = await self._kb.get_article(slug)
-        if article is None:
+        article = turn.prepared.article
+        if article is None or article.status != ArticleStatus.PUBLISHED:
             await turn.reply(Author.BOT, "Sorry, that article is no longer available.")
             return True
+        slug = article.slug
         await turn.reply(
             Author.BOT,
             article_summary(article.body),

@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import enum
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from types import MappingProxyType
 from typing import Any, Protocol, runtime_checkable
 
@@ -78,7 +78,8 @@ class InboundMessage:
     raw: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}))
 
     def to_dict(self) -> dict[str, Any]:
-        data = asdict(self)
+        data = {f.name: getattr(self, f.name) for f in fields(self)}
+        data["attachments"] = [asdict(a) for a in self.attachments]
         data["received_at"] = self.received_at.isoformat()
         data["raw"] = dict(self.raw)
         return data
@@ -109,6 +110,7 @@ class OutboundMessage:
     citations: tuple[Citation, ...] = ()
     attachments: tuple[Attachment, ...] = ()
     confidence: float | None = None
+    created_at: str | None = None  # ISO 8601, when the message was written
 
     def as_plain_text(self) -> str:
         """The message for a channel that renders nothing but text."""

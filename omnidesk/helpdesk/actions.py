@@ -192,6 +192,7 @@ async def queue_delivery(
         "citations": list(message.payload.get("citations", [])),
         "attachments": [],
         "confidence": message.payload.get("confidence"),
+        "created_at": _iso(message.created_at),
     }
     item = OutboxItem(
         message_id=message.id,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import os
 import threading
+from collections import OrderedDict
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -20,6 +21,14 @@ if TYPE_CHECKING:
 _OFFLINE = {"HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", "HF_HUB_DISABLE_TELEMETRY": "1"}
 
 
+def _go_offline() -> None:
+    """Never download: set before huggingface_hub is imported, which reads them once."""
+    os.environ.update(_OFFLINE)
+
+
+_go_offline()
+
+
 def resolve_model(name: str) -> str:
     """The path or name handed to sentence-transformers; the default is the packaged model."""
     if name in (PACKAGED_MODEL, f"sentence-transformers/{PACKAGED_MODEL}"):
@@ -30,6 +39,10 @@ def resolve_model(name: str) -> str:
     return str(path.resolve()) if path.exists() else name
 
 
+class ModelUnavailableError(RuntimeError):
+    """The configured model cannot be loaded without a download."""
+
+
 class Embedder:
     """A sentence-transformers model giving L2-normalised float32 vectors.
 
@@ -38,16 +51,23 @@ class Embedder:
     loop are serialised there and never block a loop.
     """
 
-    def __init__(self, model_name: str = PACKAGED_MODEL, *, batch_size: int = 64) -> None:
-        for key, value in _OFFLINE.items():
-            os.environ.setdefault(key, value)
+    def __init__(
+        self, model_name: str = PACKAGED_MODEL, *, batch_size: int = 64, cache_size: int = 8192
+    ) -> None:
+        _go_offline()
         from sentence_transformers import SentenceTransformer
 
         self.name = model_name
         self.batch_size = batch_size
-        self._model: SentenceTransformer = SentenceTransformer(
-            resolve_model(model_name), device="cpu"
-        )
+        try:
+            self._model: SentenceTransformer = SentenceTransformer(
+                resolve_model(model_name), device="cpu", local_files_only=True
+            )
+        except OSError as exc:
+            raise ModelUnavailableError(
+                f"embedding model {model_name!r} is not packaged, not a local folder and not "
+                "in the Hugging Face cache; omnidesk never downloads models"
+            ) from exc
         getdim: Any = getattr(self._model, "get_embedding_dimension", None) or (
             self._model.get_sentence_embedding_dimension
         )
@@ -55,24 +75,51 @@ class Embedder:
         if not dim:
             raise ValueError(f"model {model_name!r} does not report its embedding size")
         self.dim: int = int(dim)
+        self.cache_size = cache_size
+        # Recent texts and their vectors: support questions repeat word for word, and
+        # several knowledge bases in one process (tests, re-imports) embed the same passages.
+        self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
         self._lock = threading.Lock()
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="embedder")
-        self.encode_calls = 0  # how many times the model ran; the query batcher's effect shows here
+        self.encode_calls = 0  # times the model ran; the query batcher's effect shows here
+        self.texts_encoded = 0  # texts the model ran on (cache misses)
 
     def encode(self, texts: Sequence[str]) -> np.ndarray:
         """``(len(texts), dim)`` float32 unit vectors, computed in batches of ``batch_size``."""
+        out = np.empty((len(texts), self.dim), dtype=np.float32)
         if not texts:
-            return np.zeros((0, self.dim), dtype=np.float32)
+            return out
         with self._lock:
-            self.encode_calls += 1
-            vectors = self._model.encode(
-                list(texts),
-                batch_size=self.batch_size,
-                convert_to_numpy=True,
-                normalize_embeddings=True,
-                show_progress_bar=False,
-            )
-        return np.ascontiguousarray(vectors, dtype=np.float32)
+            missing = [t for t in dict.fromkeys(texts) if t not in self._cache]
+            if missing:
+                self.encode_calls += 1
+                self.texts_encoded += len(missing)
+                vectors = self._model.encode(
+                    missing,
+                    batch_size=self.batch_size,
+                    convert_to_numpy=True,
+                    normalize_embeddings=True,
+                    show_progress_bar=False,
+                )
+                fresh = dict(zip(missing, np.asarray(vectors, dtype=np.float32), strict=True))
+            else:
+                fresh = {}
+            for i, text in enumerate(texts):
+                vec = fresh.get(text)
+                if vec is None:
+                    vec = self._cache[text]
+                    self._cache.move_to_end(text)
+                out[i] = vec
+            for text, vec in fresh.items():
+                self._cache[text] = vec
+            while len(self._cache) > self.cache_size:
+                self._cache.popitem(last=False)
+        return out
+
+    def clear_cache(self) -> None:
+        """Forget the cached vectors (they are recomputed on demand)."""
+        with self._lock:
+            self._cache.clear()
 
     async def aencode(self, texts: Sequence[str]) -> np.ndarray:
         """:meth:`encode` on the embedder's thread."""

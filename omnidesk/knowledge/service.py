@@ -91,6 +91,14 @@ class ImportReport:
     def ok(self) -> bool:
         return not self.errors
 
+    def __str__(self) -> str:
+        lines = [
+            f"{len(self.created)} created, {len(self.updated)} updated, "
+            f"{len(self.unchanged)} unchanged, {len(self.errors)} failed"
+        ]
+        lines.extend(f"  {failure.path}: {failure.error}" for failure in self.errors)
+        return "\n".join(lines)
+
 
 @dataclass(frozen=True, slots=True)
 class _Snapshot:
@@ -273,9 +281,9 @@ class KnowledgeBase:
         """
         if not question.strip() or k <= 0:
             return []
-        snap = self._snapshot()
         (vec,) = await self._embed_queries([question])
-        return await self._rank(snap, question, vec, k)
+        # The snapshot is taken after the wait, so a finished delete is never returned.
+        return await self._rank(self._snapshot(), question, vec, k)
 
     async def _rank(
         self, snap: _Snapshot, question: str, vec: np.ndarray, k: int
@@ -331,8 +339,8 @@ class KnowledgeBase:
             queries.append(f"{previous_question.strip()} {question.strip()}")
         if not queries[0]:
             return Answer("unsure", "", 0.0, None, [], "")
-        snap = self._snapshot()
         vecs = await self._embed_queries(queries)
+        snap = self._snapshot()
         depth = max(knowledge.top_k, 1) + 1
         best_query, hits = queries[0], await self._rank(snap, queries[0], vecs[0], depth)
         for query, vec in zip(queries[1:], vecs[1:], strict=True):

@@ -56,7 +56,9 @@ class Socket:
         return await self.until(lambda f: f["type"] == "ack" and f["id"] == cid)
 
 
-async def connect(client: TestClient[Any, Any], token: str | None = None) -> tuple[Socket, dict[str, Any]]:
+async def connect(
+    client: TestClient[Any, Any], token: str | None = None
+) -> tuple[Socket, dict[str, Any]]:
     ws = await client.ws_connect("/webchat/ws")
     sock = Socket(ws)
     await ws.send_json({"type": "hello", "token": token})
@@ -212,9 +214,7 @@ async def test_agent_reply_from_console_reaches_widget(client: TestClient[Any, A
         headers=AUTH,
     )
     assert resp.status == 201
-    frame = await sock.until(
-        lambda f: f["type"] == "message" and f["message"]["author"] == "agent"
-    )
+    frame = await sock.until(lambda f: f["type"] == "message" and f["message"]["author"] == "agent")
     assert frame["message"]["text"] == "Hi, <b>Dana</b> here!"
     assert frame["message"]["author_name"] == "Dana"
 

@@ -22,7 +22,9 @@ def _clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
 def test_defaults_use_sqlite_under_var(tmp_path: Path) -> None:
     settings = load_settings()
     assert settings.data_dir == tmp_path / "var"
-    assert settings.effective_database_url == f"sqlite+aiosqlite:///{tmp_path / 'var' / 'omnidesk.db'}"
+    assert (
+        settings.effective_database_url == f"sqlite+aiosqlite:///{tmp_path / 'var' / 'omnidesk.db'}"
+    )
     assert settings.knowledge.embedding_model == "all-MiniLM-L6-v2"
 
 

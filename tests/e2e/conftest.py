@@ -117,17 +117,18 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     log_path = workdir / "server.log"
     port = _free_port()
     base_url = f"http://127.0.0.1:{port}"
+    # --data-dir is an option of the command group, so it comes before "serve".
     command = [
         sys.executable,
         "-m",
         "omnidesk",
+        "--data-dir",
+        str(data_dir),
         "serve",
         "--host",
         "127.0.0.1",
         "--port",
         str(port),
-        "--data-dir",
-        str(data_dir),
     ]
     with log_path.open("wb") as log:
         # cwd is the scratch directory so no omnidesk.toml of the checkout is picked up.

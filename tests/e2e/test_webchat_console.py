@@ -12,12 +12,14 @@ import asyncio
 import re
 import uuid
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
+from aiohttp import web
 from playwright.async_api import Browser, Locator, Page, expect
 
-from .conftest import Server
+if TYPE_CHECKING:
+    from conftest import Server
 
 pytestmark = pytest.mark.e2e
 
@@ -125,8 +127,12 @@ async def escalate(page: Page, question: str) -> Locator:
 # -- tests -----------------------------------------------------------------------------
 
 
-async def test_answer_cites_the_password_article(server: Server, browser: Browser) -> None:
+async def test_answer_cites_the_password_article(
+    server: Server, browser: Browser, shots_dir: Path
+) -> None:
     page = await open_chat(browser, server)
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
     asked = await say(page, "how do I reset my password?")
 
     answer = after(asked, "od-bot").first
@@ -139,6 +145,8 @@ async def test_answer_cites_the_password_article(server: Server, browser: Browse
     assert "noopener" in (await link.get_attribute("rel") or "")
     # The typing indicator is only shown while the bot is working.
     await expect(page.locator(".od-typing")).to_be_hidden(timeout=UI_TIMEOUT_MS)
+    await page.screenshot(path=str(shots_dir / "widget-answer.png"))
+    assert errors == []
 
 
 async def test_out_of_scope_question_hands_off_to_a_person(
@@ -190,9 +198,9 @@ async def test_agent_replies_from_the_console(
     row = console.locator(f".oc-conv[data-id='{conv_id}']")
     await expect(row).to_be_visible(timeout=UI_TIMEOUT_MS)
     await row.click()
-    await expect(
-        console.locator(".oc-msg.oc-contact").filter(has_text=marker).first
-    ).to_be_visible(timeout=UI_TIMEOUT_MS)
+    await expect(console.locator(".oc-msg.oc-contact").filter(has_text=marker).first).to_be_visible(
+        timeout=UI_TIMEOUT_MS
+    )
 
     agent = console.locator(".oc-agent-name")
     await agent.fill("Dana")
@@ -209,7 +217,7 @@ async def test_agent_replies_from_the_console(
     shown = widget.locator(".od-msg.od-agent").filter(has_text=marker)
     await expect(shown).to_have_count(1, timeout=UI_TIMEOUT_MS)
     assert await shown.locator(".od-text").text_content() == reply
-    await expect(shown.locator(".od-author")).not_to_be_empty()
+    await expect(shown.locator(".od-author")).to_have_text("Dana")
     await widget.screenshot(path=str(shots_dir / "widget-agent.png"))
     await console.screenshot(path=str(shots_dir / "console.png"))
 
@@ -226,9 +234,9 @@ async def test_html_in_user_text_is_shown_literally(server: Server, browser: Bro
     page = await open_chat(browser, server)
     dialogs: list[str] = []
 
-    def on_dialog(dialog: Any) -> None:
+    async def on_dialog(dialog: Any) -> None:
         dialogs.append(dialog.message)
-        asyncio.ensure_future(dialog.dismiss())
+        await dialog.dismiss()
 
     page.on("dialog", on_dialog)
     text = "<img src=x onerror=alert(1)> and <script>alert(2)</script>\nsecond line"
@@ -255,3 +263,41 @@ async def test_unknown_token_starts_a_fresh_session(server: Server, browser: Bro
     await wait_connected(page)
     stored = await page.evaluate("localStorage.getItem('omnidesk.token')")
     assert stored and stored != "not-a-real-token"
+
+
+async def test_widget_embedded_on_another_site(
+    server: Server, browser: Browser, aiohttp_server: Any
+) -> None:
+    """The one-tag embed on a customer's own site: everything comes from the script's origin."""
+    host_page = (
+        "<!doctype html><html><head><meta charset='utf-8'><link rel='icon' href='data:,'>"
+        "<title>Shop</title></head><body><h1>Another site</h1>"
+        f"<script src='{server.url('/webchat/widget.js')}' defer></script></body></html>"
+    )
+
+    async def page_handler(_: web.Request) -> web.Response:
+        return web.Response(text=host_page, content_type="text/html")
+
+    app = web.Application()
+    app.router.add_get("/", page_handler)
+    site = await aiohttp_server(app)
+
+    context = await browser.new_context()
+    page = await context.new_page()
+    await page.goto(str(site.make_url("/")))
+    launcher = page.locator("#omnidesk-widget .od-launcher")
+    await expect(launcher).to_be_visible(timeout=UI_TIMEOUT_MS)
+    await expect(page.locator(".od-panel")).to_be_hidden()  # no data-open: starts closed
+    await launcher.click()
+    await wait_connected(page)
+    await expect(page.locator("textarea.od-input")).to_be_focused()
+
+    asked = await say(page, "how do I reset my password?")
+    link = after(asked, "od-bot").first.locator(".od-citation a").first
+    await expect(link).to_be_visible(timeout=ANSWER_TIMEOUT_MS)
+    # Relative article links point at the omnidesk server, not at the host site.
+    assert (await link.get_attribute("href") or "").startswith(server.url("/kb/"))
+
+    await page.keyboard.press("Escape")
+    await expect(page.locator(".od-panel")).to_be_hidden()
+    await expect(launcher).to_be_focused()

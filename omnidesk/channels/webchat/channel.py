@@ -41,10 +41,11 @@ History = Callable[[str], Awaitable[list[dict[str, Any]]]]
 
 
 class FrameError(Exception):
-    def __init__(self, code: str, message: str) -> None:
+    def __init__(self, code: str, message: str, client_id: str | None = None) -> None:
         super().__init__(message)
         self.code = code
         self.message = message
+        self.client_id = client_id
 
 
 class _Bucket:
@@ -157,7 +158,7 @@ class WebchatChannel:
                         raise FrameError("rate_limited", "too many messages; slow down")
                     await self._frame(ws, visitor, _parse(msg.data))
                 except FrameError as exc:
-                    await _error(ws, exc.code, exc.message)
+                    await _error(ws, exc.code, exc.message, exc.client_id)
         finally:
             self._sockets[visitor].discard(ws)
             if not self._sockets[visitor]:
@@ -214,20 +215,21 @@ class WebchatChannel:
         if kind == "message":
             text = frame.get("text")
             if not isinstance(text, str) or not text.strip():
-                raise FrameError("bad_frame", "'text' must be a non-empty string")
+                raise FrameError("bad_frame", "'text' must be a non-empty string", client_id)
             if len(text) > self._settings.max_message_chars:
                 raise FrameError(
                     "too_large",
                     f"messages are limited to {self._settings.max_message_chars} characters",
+                    client_id,
                 )
             action = None
         else:
             action = frame.get("payload")
             label = frame.get("label", "")
             if not isinstance(action, str) or not 0 < len(action) <= MAX_ACTION_CHARS:
-                raise FrameError("bad_frame", "'payload' must be a short string")
+                raise FrameError("bad_frame", "'payload' must be a short string", client_id)
             if not isinstance(label, str) or len(label) > MAX_ACTION_CHARS:
-                raise FrameError("bad_frame", "'label' must be a short string")
+                raise FrameError("bad_frame", "'label' must be a short string", client_id)
             text = label or action
         inbound = InboundMessage(
             channel=NAME,
@@ -256,9 +258,14 @@ def _parse(data: str) -> dict[str, Any]:
     return frame
 
 
-async def _error(ws: web.WebSocketResponse, code: str, message: str) -> None:
+async def _error(
+    ws: web.WebSocketResponse, code: str, message: str, client_id: str | None = None
+) -> None:
+    frame = {"type": "error", "code": code, "message": message}
+    if client_id is not None:
+        frame["id"] = client_id
     with contextlib.suppress(ConnectionError, RuntimeError):
-        await ws.send_json({"type": "error", "code": code, "message": message})
+        await ws.send_json(frame)
 
 
 def frame_of(message: OutboundMessage) -> dict[str, Any]:
@@ -271,7 +278,7 @@ def frame_of(message: OutboundMessage) -> dict[str, Any]:
         "buttons": [{"label": b.label, "payload": b.payload} for b in message.buttons],
         "citations": [{"slug": c.slug, "title": c.title, "url": c.url} for c in message.citations],
         "confidence": message.confidence,
-        "created_at": None,
+        "created_at": message.created_at,
         "client_id": None,
     }
 

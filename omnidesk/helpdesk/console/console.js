@@ -30,6 +30,7 @@
     loginError: $(".oc-login-error"),
     main: $(".oc-main"),
     logout: $(".oc-logout"),
+    agentLabel: $(".oc-agent-label"),
     agentName: $(".oc-agent-name"),
     tabs: Array.from(document.querySelectorAll(".oc-tab")),
     list: $(".oc-list"),
@@ -223,6 +224,7 @@
     stopPolling();
     ui.main.hidden = true;
     ui.logout.hidden = true;
+    ui.agentLabel.hidden = true;
     ui.login.hidden = false;
     ui.loginError.hidden = !message;
     ui.loginError.textContent = message || "";
@@ -242,6 +244,7 @@
     ui.login.hidden = true;
     ui.main.hidden = false;
     ui.logout.hidden = false;
+    ui.agentLabel.hidden = false;
     selectTab(state.tab);
   }
 
@@ -621,7 +624,10 @@
     if (id === null || !text.trim() || state.busy) return;
     setBusy(true);
     try {
-      const data = await api("POST", `/conversations/${encodeURIComponent(id)}/messages`, { text });
+      const data = await api("POST", `/conversations/${encodeURIComponent(id)}/messages`, {
+        text,
+        agent: agentName(),
+      });
       if (id === state.selectedId) {
         ui.reply.value = "";
         appendMessage(data.message);
@@ -661,7 +667,7 @@
     }
   });
   ui.assign.addEventListener("click", () => conversationAction("assign", { agent: agentName() }));
-  ui.resolve.addEventListener("click", () => conversationAction("resolve", {}));
+  ui.resolve.addEventListener("click", () => conversationAction("resolve", { agent: agentName() }));
 
   // -- agent name ----------------------------------------------------------------------
 

@@ -22,6 +22,8 @@
   const BACKOFF_BASE_MS = 500;
   const BACKOFF_CAP_MS = 20000;
   const AUTHORS = new Set(["contact", "bot", "agent", "system"]);
+  // Error codes that refuse one message or action frame (and are not fatal).
+  const FRAME_ERRORS = new Set(["too_large", "bad_frame", "rate_limited"]);
 
   // -- where the server is -------------------------------------------------------
 
@@ -141,8 +143,6 @@
 
   // -- build the widget ----------------------------------------------------------
 
-  injectStylesheet();
-
   const ui = {};
   ui.root = el("div", { id: "omnidesk-widget", "data-state": "closed" });
   // Hidden until the stylesheet arrives, so the host page never shows it unstyled.
@@ -230,6 +230,8 @@
   );
   ui.root.append(ui.panel, ui.launcher);
 
+  injectStylesheet();
+
   function mount() {
     document.body.append(ui.root);
     const stored = store.get("sessionStorage", OPEN_KEY);
@@ -241,7 +243,7 @@
     const href = baseUrl + "/webchat/widget.css";
     let link = document.querySelector('link[data-omnidesk="widget"]');
     const reveal = () => {
-      if (ui.root) ui.root.style.display = "";
+      ui.root.style.display = "";
     };
     if (!link) {
       link = document.createElement("link");
@@ -315,7 +317,7 @@
   }
 
   function scrollToBottom(force) {
-    if (force || isNearBottom()) {
+    if (force === true || (force !== false && isNearBottom())) {
       requestAnimationFrame(() => {
         ui.messages.scrollTop = ui.messages.scrollHeight;
       });
@@ -392,6 +394,9 @@
     if (!msg) return false;
     if (msg.id !== null && rendered.has(String(msg.id))) return false;
 
+    // Measured before the message grows the list: follow along only if the
+    // visitor was already reading the latest messages.
+    const stick = isNearBottom();
     const node = buildMessage(msg);
     const pending = msg.clientId ? byClientId.get(msg.clientId) : null;
     if (pending && pending.isConnected) {
@@ -413,7 +418,7 @@
         updateBadge();
       }
     }
-    scrollToBottom(msg.author === "contact");
+    scrollToBottom(stick || msg.author === "contact");
     return true;
   }
 
@@ -468,7 +473,7 @@
 
   function setTyping(on) {
     ui.typing.hidden = !on;
-    if (on) scrollToBottom(false);
+    if (on) scrollToBottom();
   }
 
   function setStatus(state, text) {
@@ -695,8 +700,22 @@
       }
       return;
     }
-    if (typeof frame.id === "string" && outbox.has(frame.id)) markFailed(frame.id);
+    const failed = typeof frame.id === "string" ? frame.id : refusedFrame(frame.code);
+    if (failed && outbox.has(failed)) markFailed(failed);
     showError(typeof frame.message === "string" && frame.message ? frame.message : errorText(frame.code));
+  }
+
+  /**
+   * The client id of the frame an error without an id refers to. The server answers
+   * the frames of one socket in order, each with an ack or an error, so a refusal
+   * belongs to the oldest frame sent and not yet acknowledged.
+   */
+  function refusedFrame(code) {
+    if (!FRAME_ERRORS.has(code)) return null;
+    for (const item of outbox.values()) {
+      if (item.sent && !item.failed) return item.frame.id;
+    }
+    return null;
   }
 
   function errorText(code) {
