@@ -24,8 +24,18 @@ def running_server(data_dir: Path, env: dict[str, str] | None = None) -> Iterato
     port = free_port()
     full_env = {**os.environ, "OMNIDESK_LOG_LEVEL": "WARNING", **(env or {})}
     proc = subprocess.Popen(
-        [sys.executable, "-m", "omnidesk", "--data-dir", str(data_dir), "serve",
-         "--host", "127.0.0.1", "--port", str(port)],
+        [
+            sys.executable,
+            "-m",
+            "omnidesk",
+            "--data-dir",
+            str(data_dir),
+            "serve",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+        ],
         env=full_env,
         stdout=subprocess.DEVNULL,
     )

@@ -12,7 +12,7 @@ import argparse
 import asyncio
 import csv
 import json
-import statistics
+import sys
 import tempfile
 import time
 import uuid
@@ -21,6 +21,7 @@ from typing import Any
 
 import aiohttp
 
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench._server import running_server
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -126,7 +127,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--visitors", type=int, nargs="+", default=[1, 8, 32])
     parser.add_argument("--questions", type=int, default=10, help="questions per visitor")
-    parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "chat_latency.json")
+    parser.add_argument(
+        "--out", type=Path, default=ROOT / "bench" / "results" / "chat_latency.json"
+    )
     args = parser.parse_args()
     result = asyncio.run(main_async(args))
     alone = result["embed_plus_search"]

@@ -68,8 +68,7 @@ class Inbox:
     async def start(self) -> None:
         self._stopping = False
         self._tasks = [
-            asyncio.create_task(self._run(), name=f"inbox-worker-{n}")
-            for n in range(self._workers)
+            asyncio.create_task(self._run(), name=f"inbox-worker-{n}") for n in range(self._workers)
         ]
 
     async def stop(self) -> None:

@@ -141,8 +141,8 @@ class OutboxDispatcher:
                 )
                 return
             give_up = receipt.permanent or item.attempts >= MAX_ATTEMPTS
-            delay = receipt.retry_after if receipt.retry_after is not None else backoff(
-                item.attempts
+            delay = (
+                receipt.retry_after if receipt.retry_after is not None else backoff(item.attempts)
             )
             await session.execute(
                 update(OutboxItem)

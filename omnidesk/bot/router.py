@@ -26,7 +26,14 @@ from omnidesk.helpdesk import (
     Message,
     actions,
 )
-from omnidesk.knowledge import Answer, Article, ArticleStatus, KnowledgeBase, SearchHit
+from omnidesk.knowledge import (
+    Answer,
+    Article,
+    ArticleStatus,
+    KnowledgeBase,
+    SearchHit,
+    markdown_to_text,
+)
 
 log = logging.getLogger(__name__)
 
@@ -240,7 +247,7 @@ class Router:
         turn.conversation.last_question = turn.prepared.question
         await turn.reply(
             Author.BOT,
-            answer.text,
+            markdown_to_text(answer.text),
             citations=[citation(answer.best)],
             confidence=round(answer.confidence, 4),
             buttons=FEEDBACK_BUTTONS,
@@ -303,7 +310,8 @@ _HEADING = re.compile(r"^#{1,6}\s.*$", re.MULTILINE)
 
 def article_summary(body: str, max_chars: int = 700) -> str:
     """The opening of an article without its headings, for when a customer picks it."""
-    paragraphs = [p.strip() for p in _HEADING.sub("", body).split("\n\n") if p.strip()]
+    text_only = markdown_to_text(_HEADING.sub("", body))
+    paragraphs = [p.strip() for p in text_only.split("\n\n") if p.strip()]
     text = ""
     for paragraph in paragraphs:
         candidate = f"{text}\n\n{paragraph}" if text else paragraph

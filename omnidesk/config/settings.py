@@ -36,7 +36,8 @@ class KnowledgeSettings(BaseModel):
         0.5, description="confidence at or above which the bot answers on its own"
     )
     suggest_threshold: float = Field(
-        0.25, description="articles at or above this confidence are offered as choices"
+        0.0,
+        description="when unsure, the closest articles at or above this confidence are offered",
     )
     top_k: int = Field(3, ge=1, le=20, description="articles offered when the bot is unsure")
     seed_sample: bool = Field(

@@ -300,7 +300,11 @@ async def assign(session: AsyncSession, conversation: Conversation, agent: str) 
     conversation.state = ConversationState.ASSIGNED
     conversation.updated_at = utcnow()
     add_timeline(
-        session, conversation.contact_id, "assigned", conversation.id, agent=agent,
+        session,
+        conversation.contact_id,
+        "assigned",
+        conversation.id,
+        agent=agent,
         ticket_id=ticket.id,
     )
     emit(session, "conversation", conversation_id=conversation.id, state=conversation.state)

@@ -117,9 +117,7 @@ class Message(Base):
     __table_args__ = (Index("ix_messages_conversation_id_id", "conversation_id", "id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    conversation_id: Mapped[int] = mapped_column(
-        ForeignKey("conversations.id", ondelete="CASCADE")
-    )
+    conversation_id: Mapped[int] = mapped_column(ForeignKey("conversations.id", ondelete="CASCADE"))
     author: Mapped[str] = mapped_column(String(16))
     author_name: Mapped[str | None] = mapped_column(String(200))
     text: Mapped[str] = mapped_column(Text, default="")
@@ -195,9 +193,7 @@ class OutboxItem(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     message_id: Mapped[int] = mapped_column(ForeignKey("messages.id", ondelete="CASCADE"))
-    conversation_id: Mapped[int] = mapped_column(
-        ForeignKey("conversations.id", ondelete="CASCADE")
-    )
+    conversation_id: Mapped[int] = mapped_column(ForeignKey("conversations.id", ondelete="CASCADE"))
     channel: Mapped[str] = mapped_column(String(32))
     payload: Mapped[dict[str, Any]] = mapped_column()
     state: Mapped[str] = mapped_column(String(16), default=DeliveryState.PENDING)

@@ -8,6 +8,7 @@ from omnidesk.knowledge.embedder import (
     QueryBatcher,
     get_embedder,
 )
+from omnidesk.knowledge.markdown import markdown_to_text
 from omnidesk.knowledge.models import Article, ArticleRevision, ArticleStatus, Chunk
 from omnidesk.knowledge.pages import kb_routes
 from omnidesk.knowledge.service import (
@@ -39,5 +40,6 @@ __all__ = [
     "chunk_markdown",
     "get_embedder",
     "kb_routes",
+    "markdown_to_text",
     "parse_markdown_article",
 ]

@@ -81,3 +81,58 @@ def headings(tokens: Sequence[Token]) -> list[Heading]:
             )
         )
     return found
+
+
+def _inline_plain(token: Token) -> str:
+    # Like inline_text, but keeps line breaks and link targets a reader needs.
+    parts: list[str] = []
+    for child in token.children or ():
+        if child.type in ("text", "code_inline"):
+            parts.append(child.content)
+        elif child.type == "softbreak":
+            parts.append(" ")
+        elif child.type == "hardbreak":
+            parts.append("\n")
+        elif child.type == "image":
+            parts.append(inline_text(child))
+    return "".join(parts)
+
+
+def markdown_to_text(markdown: str) -> str:
+    """Markdown as plain text for channels that show text only: emphasis dropped,
+    list items kept as ``-`` or ``1.`` lines, paragraphs separated by blank lines."""
+    tokens = md_parser().parse(markdown)
+    blocks: list[str] = []
+    lists: list[list[int]] = []  # per open list: [ordered, next number]
+    item_prefix = ""
+    gap = False
+    for token in tokens:
+        if token.type in ("bullet_list_open", "ordered_list_open") and not lists and blocks:
+            gap = True
+        if token.type == "bullet_list_open":
+            lists.append([0, 0])
+        elif token.type == "ordered_list_open":
+            lists.append([1, int(token.attrs.get("start", 1) or 1)])
+        elif token.type in ("bullet_list_close", "ordered_list_close"):
+            lists.pop()
+        elif token.type == "list_item_open" and lists:
+            ordered, number = lists[-1]
+            indent = "  " * (len(lists) - 1)
+            item_prefix = f"{indent}{number}. " if ordered else f"{indent}- "
+            if ordered:
+                lists[-1][1] += 1
+        elif token.type == "inline":
+            text = _inline_plain(token).strip()
+            if not text:
+                continue
+            if item_prefix:
+                blocks.append(("\n" if gap else "") + item_prefix + text)
+                item_prefix = ""
+                gap = False
+            elif lists:
+                blocks.append("  " * len(lists) + text)
+            else:
+                blocks.append("\n" + text if blocks else text)
+        elif token.type in ("fence", "code_block"):
+            blocks.append(token.content.rstrip("\n"))
+    return "\n".join(blocks).strip()

@@ -17,6 +17,7 @@ from omnidesk.helpdesk import (
     actions,
     unit_of_work,
 )
+from omnidesk.knowledge import markdown_to_text
 from tests.bot.conftest import Chat
 
 
@@ -39,7 +40,8 @@ async def test_answers_with_citation_and_confidence(chat: Chat) -> None:
         from omnidesk.knowledge.models import Chunk
 
         texts = (await session.scalars(select(Chunk.text))).all()
-    assert any(reply.text.strip()[:80] in t for t in texts)
+    assert any(reply.text.strip()[:80] in markdown_to_text(t) for t in texts)
+    assert "**" not in reply.text
 
 
 async def test_unsure_offers_articles_and_a_person(chat: Chat) -> None:

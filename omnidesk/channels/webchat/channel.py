@@ -132,9 +132,7 @@ class WebchatChannel:
     async def websocket(self, request: web.Request) -> web.WebSocketResponse:
         # aiohttp closes with 1009 past this hard limit; below it, a frame over the soft
         # limit gets an error frame and the socket stays open.
-        ws = web.WebSocketResponse(
-            heartbeat=30.0, max_msg_size=self._settings.max_frame_bytes * 4
-        )
+        ws = web.WebSocketResponse(heartbeat=30.0, max_msg_size=self._settings.max_frame_bytes * 4)
         await ws.prepare(request)
         visitor = await self._hello(ws)
         if visitor is None:
@@ -281,5 +279,3 @@ def frame_of(message: OutboundMessage) -> dict[str, Any]:
         "created_at": message.created_at,
         "client_id": None,
     }
-
-
