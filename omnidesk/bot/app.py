@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 
 from aiohttp import web
@@ -13,12 +13,13 @@ from omnidesk.helpdesk import ConsoleAPI, HTTPJSONError, json_error
 from omnidesk.knowledge import kb_routes
 
 SERVICES = web.AppKey("services", Services)
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 DEMO_PAGE = Path(__file__).resolve().parent.parent / "channels" / "webchat" / "static" / "demo.html"
 MAX_BODY_BYTES = 1024 * 1024
 
 
 @web.middleware
-async def json_errors(request: web.Request, handler: web.Handler) -> web.StreamResponse:
+async def json_errors(request: web.Request, handler: Handler) -> web.StreamResponse:
     """API errors are JSON; nothing unexpected leaks a traceback to a stranger."""
     try:
         return await handler(request)
@@ -36,7 +37,7 @@ async def json_errors(request: web.Request, handler: web.Handler) -> web.StreamR
 
 
 @web.middleware
-async def security_headers(request: web.Request, handler: web.Handler) -> web.StreamResponse:
+async def security_headers(request: web.Request, handler: Handler) -> web.StreamResponse:
     response = await handler(request)
     response.headers.setdefault("X-Content-Type-Options", "nosniff")
     response.headers.setdefault("Referrer-Policy", "same-origin")

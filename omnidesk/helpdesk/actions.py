@@ -69,13 +69,13 @@ async def resolve_identity(
         )
     )
     if identity is not None:
-        contact = await session.get_one(Contact, identity.contact_id)
-        if name and not contact.name:
-            contact.name = name
-        if email and not contact.email:
-            contact.email = email.lower()
+        known = await session.get_one(Contact, identity.contact_id)
+        if name and not known.name:
+            known.name = name
+        if email and not known.email:
+            known.email = email.lower()
         return identity
-    contact = None
+    contact: Contact | None = None
     if email:
         contact = await session.scalar(
             select(Contact).where(Contact.email == email.lower()).order_by(Contact.id).limit(1)

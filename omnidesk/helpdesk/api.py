@@ -30,7 +30,7 @@ class ConsoleAPI:
         self._bus = bus
         self._token = token
 
-    def routes(self) -> list[web.RouteDef]:
+    def routes(self) -> list[web.AbstractRouteDef]:
         guard = lambda h: require_token(self._token, h)  # noqa: E731
         return [
             web.get("/api/v1/conversations", guard(self.list_conversations)),
