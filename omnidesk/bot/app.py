@@ -76,7 +76,9 @@ def create_app(settings: Settings, services: Services | None = None) -> web.Appl
 
     assert settings.console_token is not None
     token = settings.console_token
-    console = ConsoleAPI(svc.sessionmaker, svc.bus, lambda: token.get_secret_value())
+    console = ConsoleAPI(
+        svc.sessionmaker, svc.bus, lambda: token.get_secret_value(), settings.uploads_dir
+    )
     app.router.add_get("/", demo)
     app.router.add_get("/healthz", healthz)
     app.router.add_routes(kb_routes(svc.kb))

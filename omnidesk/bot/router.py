@@ -120,6 +120,7 @@ class Router:
         self._rules = rules
         self._sessionmaker = sessionmaker
         self.handlers: Sequence[Handler] = (
+            self._automated,
             self._empty,
             self._feedback,
             self._human_request,
@@ -133,6 +134,8 @@ class Router:
         """Search the knowledge base for a plain question, outside any transaction."""
         text = inbound.text.strip()
         action = inbound.action or ""
+        if inbound.automated or inbound.replaces is not None:
+            return Prepared()
         if action.startswith(Action.ARTICLE_PREFIX):
             slug = action.removeprefix(Action.ARTICLE_PREFIX)
             return Prepared(article=await self._kb.get_article(slug))
@@ -153,8 +156,31 @@ class Router:
             name=inbound.sender_name,
             email=inbound.sender_email,
         )
-        conversation = await actions.current_conversation(session, identity, inbound.thread_key)
+        conversation = await actions.current_conversation(
+            session,
+            identity,
+            inbound.thread_key,
+            subject=inbound.subject,
+            ticket_ref=inbound.ticket_ref,
+        )
+        if inbound.replaces is not None:
+            edited = await actions.edit_message(
+                session, conversation, inbound.replaces, inbound.text
+            )
+            if edited is not None:
+                # An edit changes the record; it is not a new question.
+                return Turn(session, inbound, conversation, edited, prepared)
         payload: dict[str, Any] = {}
+        if inbound.attachments:
+            payload["attachments"] = [
+                {
+                    "filename": a.filename,
+                    "content_type": a.content_type,
+                    "size": a.size,
+                    "url": a.url,
+                }
+                for a in inbound.attachments
+            ]
         if inbound.raw.get("client_id"):
             payload["client_id"] = str(inbound.raw["client_id"])
         if inbound.action:
@@ -177,6 +203,10 @@ class Router:
         return turn
 
     # -- handlers, in order ------------------------------------------------------------
+
+    async def _automated(self, turn: Turn) -> bool:
+        # Auto-replies and bounces are kept on the timeline but never answered.
+        return turn.inbound.automated
 
     async def _empty(self, turn: Turn) -> bool:
         if turn.inbound.action or turn.inbound.text.strip():

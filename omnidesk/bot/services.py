@@ -14,6 +14,7 @@ from omnidesk.bot.migrate import upgrade
 from omnidesk.bot.outbox import OutboxDispatcher
 from omnidesk.bot.router import Router
 from omnidesk.channels import Channel, InboundMessage, InboundResult
+from omnidesk.channels.registry import platform_channels
 from omnidesk.channels.webchat import VisitorTokens, WebchatChannel
 from omnidesk.config import Settings
 from omnidesk.db import create_engine, sessionmaker
@@ -59,6 +60,8 @@ class Services:
             self._webchat_history,
         )
         self.add_channel(self.webchat)
+        for channel in platform_channels(settings, self.on_message):
+            self.add_channel(channel)
         self.bus.subscribe(self._on_event)
 
     def add_channel(self, channel: Channel) -> None:

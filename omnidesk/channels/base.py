@@ -73,9 +73,17 @@ class InboundMessage:
     sender_name: str | None = None
     sender_email: str | None = None
     thread_key: str = ""
+    subject: str | None = None
     attachments: tuple[Attachment, ...] = ()
     received_at: dt.datetime = field(default_factory=_utcnow)
     raw: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}))
+    # The dedupe key of an earlier message this one edits (Telegram edited_message).
+    replaces: str | None = None
+    # A ticket number the customer quoted (an email subject's "[#123]"), used when the
+    # platform gives no thread.
+    ticket_ref: int | None = None
+    # Sent by a machine (auto-reply, bounce): stored, never answered, so bots cannot loop.
+    automated: bool = False
 
     def to_dict(self) -> dict[str, Any]:
         data = {f.name: getattr(self, f.name) for f in fields(self)}
@@ -111,6 +119,10 @@ class OutboundMessage:
     attachments: tuple[Attachment, ...] = ()
     confidence: float | None = None
     created_at: str | None = None  # ISO 8601, when the message was written
+    # The platform id of the customer's latest message, for threading (email
+    # In-Reply-To, Telegram reply_to_message_id).
+    reply_to_external_id: str | None = None
+    subject: str | None = None  # the conversation's subject, for channels that have one
 
     def as_plain_text(self) -> str:
         """The message for a channel that renders nothing but text."""

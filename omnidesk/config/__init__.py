@@ -3,9 +3,12 @@
 from omnidesk.config.settings import (
     CONFIG_ENV,
     PACKAGED_MODEL,
+    EmailSettings,
     EscalationSettings,
     KnowledgeSettings,
     Settings,
+    SlackSettings,
+    TelegramSettings,
     WebchatSettings,
     load_settings,
 )
@@ -13,9 +16,12 @@ from omnidesk.config.settings import (
 __all__ = [
     "CONFIG_ENV",
     "PACKAGED_MODEL",
+    "EmailSettings",
     "EscalationSettings",
     "KnowledgeSettings",
     "Settings",
+    "SlackSettings",
+    "TelegramSettings",
     "WebchatSettings",
     "load_settings",
 ]

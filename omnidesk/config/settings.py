@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 import secrets
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, Field, SecretStr, field_validator
 from pydantic_settings import (
@@ -64,6 +64,87 @@ class EscalationSettings(BaseModel):
     )
 
 
+class EmailSettings(BaseModel):
+    """The email channel: inbound over our own SMTP server or an IMAP mailbox, outbound
+    over SMTP. On when ``address`` and a way in are set."""
+
+    address: str | None = Field(None, description="our support address, the From of replies")
+    display_name: str = "Support"
+    inbound_smtp_host: str = "127.0.0.1"
+    inbound_smtp_port: int | None = Field(None, ge=0, le=65535, description="our SMTP server")
+    imap_host: str | None = None
+    imap_port: int = Field(993, ge=1, le=65535)
+    imap_user: str | None = None
+    imap_password: SecretStr | None = None
+    imap_ssl: bool = True
+    imap_folder: str = "INBOX"
+    imap_poll_seconds: float = Field(30.0, gt=0)
+    smtp_host: str | None = Field(None, description="outbound relay")
+    smtp_port: int = Field(587, ge=1, le=65535)
+    smtp_user: str | None = None
+    smtp_password: SecretStr | None = None
+    smtp_starttls: bool = True
+    smtp_tls: bool = False
+    smtp_timeout: float = Field(30.0, gt=0)
+    max_message_bytes: int = Field(10 * 1024 * 1024, ge=1024)
+    max_attachment_bytes: int = Field(5 * 1024 * 1024, ge=1)
+    allowed_attachment_types: list[str] = [
+        "image/png",
+        "image/jpeg",
+        "image/gif",
+        "application/pdf",
+        "text/plain",
+        "text/csv",
+    ]
+
+    @property
+    def enabled(self) -> bool:
+        return bool(
+            self.address
+            and self.smtp_host
+            and (self.inbound_smtp_port is not None or self.imap_host)
+        )
+
+
+class SlackSettings(BaseModel):
+    """The Slack app. On when the bot token and signing secret (or app token for Socket
+    Mode) are set."""
+
+    bot_token: SecretStr | None = None
+    signing_secret: SecretStr | None = None
+    app_token: SecretStr | None = Field(None, description="xapp- token, for Socket Mode")
+    socket_mode: bool = False
+    api_base_url: str = "https://slack.com/api/"
+    timestamp_window_seconds: int = Field(300, ge=1)
+
+    @property
+    def enabled(self) -> bool:
+        if self.bot_token is None:
+            return False
+        return self.app_token is not None if self.socket_mode else self.signing_secret is not None
+
+
+class TelegramSettings(BaseModel):
+    """The Telegram bot. On when the bot token is set (and the webhook secret in
+    webhook mode)."""
+
+    bot_token: SecretStr | None = None
+    mode: Literal["webhook", "polling"] = "webhook"
+    webhook_secret: SecretStr | None = Field(
+        None, description="checked against X-Telegram-Bot-Api-Secret-Token"
+    )
+    webhook_url: str | None = Field(None, description="public URL to register with setWebhook")
+    api_base_url: str = "https://api.telegram.org/bot"
+    file_base_url: str = "https://api.telegram.org/file/bot"
+    max_file_bytes: int = Field(10 * 1024 * 1024, ge=1)
+
+    @property
+    def enabled(self) -> bool:
+        if self.bot_token is None:
+            return False
+        return self.mode == "polling" or self.webhook_secret is not None
+
+
 class Settings(BaseSettings):
     """All of omnidesk's settings."""
 
@@ -94,6 +175,9 @@ class Settings(BaseSettings):
     knowledge: KnowledgeSettings = KnowledgeSettings()
     webchat: WebchatSettings = WebchatSettings()
     escalation: EscalationSettings = EscalationSettings()
+    email: EmailSettings = EmailSettings()
+    slack: SlackSettings = SlackSettings()
+    telegram: TelegramSettings = TelegramSettings()
 
     @field_validator("data_dir")
     @classmethod
@@ -144,15 +228,47 @@ class Settings(BaseSettings):
         if self.console_token is None:
             self.console_token = SecretStr(_read_or_create(self.data_dir / "console_token"))
 
+    def channels_on(self) -> dict[str, bool]:
+        """Which channels run: one without its settings is simply off."""
+        return {
+            "webchat": True,
+            "email": self.email.enabled,
+            "slack": self.slack.enabled,
+            "telegram": self.telegram.enabled,
+        }
+
     def masked(self) -> dict[str, Any]:
         """The effective settings as plain data with every secret masked."""
         data = self.model_dump(mode="json")
-        for name in ("secret_key", "console_token"):
-            data[name] = "********" if getattr(self, name) is not None else None
+        _mask_secrets(self, data)
         data["effective_database_url"] = _mask_url(self.effective_database_url)
         if data.get("database_url"):
             data["database_url"] = _mask_url(data["database_url"])
+        data["channels"] = self.channels_on()
         return data
+
+
+def _secret_paths(model: type[BaseModel], prefix: tuple[str, ...] = ()) -> list[tuple[str, ...]]:
+    """Dotted paths of every SecretStr field, nested models included."""
+    paths: list[tuple[str, ...]] = []
+    for name, info in model.model_fields.items():
+        annotation = info.annotation
+        if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+            paths.extend(_secret_paths(annotation, (*prefix, name)))
+        elif "SecretStr" in str(annotation):
+            paths.append((*prefix, name))
+    return paths
+
+
+def _mask_secrets(settings: BaseModel, data: dict[str, Any]) -> None:
+    for path in _secret_paths(type(settings)):
+        node: Any = data
+        value: Any = settings
+        for part in path[:-1]:
+            node = node[part]
+            value = getattr(value, part)
+        set_ = getattr(value, path[-1]) is not None
+        node[path[-1]] = "********" if set_ else None
 
 
 class _SecretlessToml(TomlConfigSettingsSource):
@@ -160,11 +276,15 @@ class _SecretlessToml(TomlConfigSettingsSource):
 
     def __call__(self) -> dict[str, Any]:
         data = super().__call__()
-        for name in ("secret_key", "console_token"):
-            if name in data:
-                raise ValueError(
-                    f"{name} must not be set in the config file; use {ENV_PREFIX}{name.upper()}"
-                )
+        for path in _secret_paths(Settings):
+            node: Any = data
+            for part in path:
+                if not isinstance(node, dict) or part not in node:
+                    break
+                node = node[part]
+            else:
+                env = ENV_PREFIX + "__".join(path).upper()
+                raise ValueError(f"{'.'.join(path)} must not be set in the config file; use {env}")
         return data
 
 

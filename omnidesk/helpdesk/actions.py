@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from omnidesk.db import utcnow
@@ -95,9 +95,31 @@ async def resolve_identity(
 
 
 async def current_conversation(
-    session: AsyncSession, identity: ChannelIdentity, thread_key: str = ""
+    session: AsyncSession,
+    identity: ChannelIdentity,
+    thread_key: str = "",
+    *,
+    subject: str | None = None,
+    ticket_ref: int | None = None,
 ) -> Conversation:
-    """The identity's open conversation on this thread, or a new one."""
+    """The identity's open conversation on this thread, or a new one.
+
+    ``ticket_ref`` (a ticket number the customer quoted) picks that ticket's
+    conversation when it belongs to the same contact and the platform gave no thread.
+    """
+    if ticket_ref is not None:
+        referenced = await session.scalar(
+            select(Conversation)
+            .join(Ticket, Ticket.conversation_id == Conversation.id)
+            .where(
+                Ticket.id == ticket_ref,
+                Conversation.contact_id == identity.contact_id,
+                Conversation.channel == identity.channel,
+                Conversation.state != ConversationState.CLOSED,
+            )
+        )
+        if referenced is not None:
+            return referenced
     conversation = await session.scalar(
         select(Conversation)
         .where(
@@ -115,6 +137,7 @@ async def current_conversation(
         identity_id=identity.id,
         channel=identity.channel,
         thread_key=thread_key,
+        subject=subject[:300] if subject else None,
         state=ConversationState.BOT,
     )
     session.add(conversation)
@@ -179,6 +202,16 @@ async def queue_delivery(
     The payload has the fields of ``channels.OutboundMessage``.
     """
     identity = await session.get_one(ChannelIdentity, conversation.identity_id)
+    last_inbound = await session.scalar(
+        select(Message.external_id)
+        .where(
+            Message.conversation_id == conversation.id,
+            Message.author == Author.CONTACT,
+            Message.external_id.is_not(None),
+        )
+        .order_by(Message.id.desc())
+        .limit(1)
+    )
     payload = {
         "channel": conversation.channel,
         "recipient_id": identity.external_id,
@@ -193,6 +226,8 @@ async def queue_delivery(
         "attachments": [],
         "confidence": message.payload.get("confidence"),
         "created_at": _iso(message.created_at),
+        "reply_to_external_id": last_inbound,
+        "subject": conversation.subject,
     }
     item = OutboxItem(
         message_id=message.id,
@@ -238,7 +273,7 @@ async def open_ticket_for(
     ticket = Ticket(
         conversation_id=conversation.id,
         contact_id=conversation.contact_id,
-        subject=subject[:300] or "Conversation",
+        subject=(conversation.subject or subject)[:300] or "Conversation",
         reason=reason,
         priority=priority,
     )
@@ -355,6 +390,58 @@ async def reopen(session: AsyncSession, conversation: Conversation) -> None:
     emit(session, "conversation", conversation_id=conversation.id, state=conversation.state)
 
 
+async def edit_message(
+    session: AsyncSession, conversation: Conversation, external_id: str, text: str
+) -> Message | None:
+    """The customer edited a message on their platform: keep the new text, note the old."""
+    message = await session.scalar(
+        select(Message).where(
+            Message.conversation_id == conversation.id,
+            Message.external_id == external_id,
+            Message.author == Author.CONTACT,
+        )
+    )
+    if message is None:
+        return None
+    previous = message.text
+    message.text = text
+    message.payload = {**(message.payload or {}), "edited": True}
+    add_timeline(
+        session,
+        conversation.contact_id,
+        "message_edited",
+        conversation.id,
+        message_id=message.id,
+        previous=previous[:2000],
+    )
+    emit(
+        session,
+        "message",
+        conversation_id=conversation.id,
+        channel=conversation.channel,
+        message=message_dict(message),
+    )
+    return message
+
+
+async def merge_contacts(session: AsyncSession, keep: Contact, other: Contact, by: str) -> None:
+    """Make two contacts one (the same person on two channels): ``other``'s identities,
+    conversations, tickets and timeline move to ``keep``, then ``other`` is removed."""
+    if keep.id == other.id:
+        raise ActionError("same_contact", "a contact cannot be merged with itself")
+    for model in (ChannelIdentity, Conversation, Ticket, TimelineEvent):
+        await session.execute(
+            update(model).where(model.contact_id == other.id).values(contact_id=keep.id)
+        )
+    keep.name = keep.name or other.name
+    keep.email = keep.email or other.email
+    keep.attributes = {**(other.attributes or {}), **(keep.attributes or {})}
+    add_timeline(session, keep.id, "contacts_merged", merged_contact_id=other.id, by=by)
+    other_id = other.id
+    session.expunge(other)
+    await session.execute(delete(Contact).where(Contact.id == other_id))
+
+
 def message_dict(message: Message) -> dict[str, Any]:
     """A message as channels and the console show it."""
     payload = message.payload or {}
@@ -368,6 +455,8 @@ def message_dict(message: Message) -> dict[str, Any]:
         "citations": list(payload.get("citations", [])),
         "confidence": payload.get("confidence"),
         "client_id": payload.get("client_id"),
+        "attachments": list(payload.get("attachments", [])),
+        "edited": bool(payload.get("edited")),
         "delivery": message.delivery,
         "created_at": _iso(message.created_at),
     }

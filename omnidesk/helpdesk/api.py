@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from omnidesk.helpdesk import actions, queries
 from omnidesk.helpdesk.events import EventBus, unit_of_work
 from omnidesk.helpdesk.http import HTTPJSONError, read_json, require_token, text_field
-from omnidesk.helpdesk.models import Conversation
+from omnidesk.helpdesk.models import Contact, Conversation
 
 CONSOLE_DIR = Path(__file__).parent / "console"
 MAX_REPLY_CHARS = 10_000
@@ -25,7 +25,9 @@ class ConsoleAPI:
         sessionmaker: async_sessionmaker[AsyncSession],
         bus: EventBus,
         token: Callable[[], str],
+        uploads_dir: Path | None = None,
     ) -> None:
+        self._uploads_dir = uploads_dir
         self._sessionmaker = sessionmaker
         self._bus = bus
         self._token = token
@@ -39,6 +41,8 @@ class ConsoleAPI:
             web.post(r"/api/v1/conversations/{id:\d+}/assign", guard(self.assign)),
             web.post(r"/api/v1/conversations/{id:\d+}/resolve", guard(self.resolve)),
             web.get(r"/api/v1/contacts/{id:\d+}/timeline", guard(self.timeline)),
+            web.post(r"/api/v1/contacts/{id:\d+}/merge", guard(self.merge)),
+            web.get(r"/api/v1/attachments/{name:[A-Za-z0-9._-]+}", guard(self.attachment)),
             web.get("/console", self.console_page),
             web.get("/console/", self.console_page),
             web.static("/console", CONSOLE_DIR, show_index=False),
@@ -96,6 +100,43 @@ class ConsoleAPI:
             await actions.resolve(session, conversation, agent)
             summary = await queries.conversation_summary(session, conversation)
         return web.json_response({"conversation": summary})
+
+    async def merge(self, request: web.Request) -> web.Response:
+        """Link two contacts that are one person: body ``{"contact_id": other}``."""
+        data = await read_json(request)
+        other_id = data.get("contact_id")
+        if not isinstance(other_id, int) or isinstance(other_id, bool):
+            raise HTTPJSONError(400, "invalid", "'contact_id' must be an integer")
+        agent = text_field(data, "agent", max_chars=200, required=False) or "Agent"
+        async with unit_of_work(self._sessionmaker, self._bus) as session:
+            keep = await session.get(Contact, int(request.match_info["id"]))
+            other = await session.get(Contact, other_id)
+            if keep is None or other is None:
+                raise HTTPJSONError(404, "not_found", "no such contact")
+            try:
+                await actions.merge_contacts(session, keep, other, agent)
+            except actions.ActionError as exc:
+                raise HTTPJSONError(409, exc.code, exc.message) from None
+            keep_id = keep.id
+        async with self._sessionmaker() as session:
+            events = await queries.contact_timeline(session, keep_id)
+        return web.json_response({"contact_id": keep_id, "events": events})
+
+    async def attachment(self, request: web.Request) -> web.StreamResponse:
+        """A file a customer sent, stored by its channel under the uploads folder."""
+        name = request.match_info["name"]
+        if self._uploads_dir is None or name.startswith("."):
+            raise HTTPJSONError(404, "not_found", "no such attachment")
+        path = (self._uploads_dir / name).resolve()
+        if path.parent != self._uploads_dir.resolve() or not path.is_file():
+            raise HTTPJSONError(404, "not_found", "no such attachment")
+        return web.FileResponse(
+            path,
+            headers={
+                "Content-Disposition": f'attachment; filename="{name}"',
+                "Content-Security-Policy": "sandbox",
+            },
+        )
 
     async def timeline(self, request: web.Request) -> web.Response:
         contact_id = int(request.match_info["id"])

@@ -101,6 +101,7 @@ class Conversation(Base):
     # Platform thread key (Slack thread, email thread root); empty where a channel has one
     # running conversation per identity, like web chat.
     thread_key: Mapped[str] = mapped_column(String(255), default="")
+    subject: Mapped[str | None] = mapped_column(String(300))
     state: Mapped[str] = mapped_column(String(16), default=ConversationState.BOT)
     assignee: Mapped[str | None] = mapped_column(String(200))
     low_confidence_streak: Mapped[int] = mapped_column(default=0)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-import omnidesk.db
+import omnidesk.db  # noqa: F401  (column types of ours)
 ${imports if imports else ""}
 
 revision = ${repr(up_revision)}

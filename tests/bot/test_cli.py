@@ -25,7 +25,7 @@ def run(data_dir: Path, *args: str, input: str | None = None) -> str:
 
 def test_db_upgrade(data_dir: Path) -> None:
     out = run(data_dir, "db", "upgrade")
-    assert "database is at revision 0001" in out
+    assert "database is at revision 0002" in out
     assert (data_dir / "omnidesk.db").is_file()
 
 

@@ -73,3 +73,21 @@ def test_config_show_masks_secrets(monkeypatch: pytest.MonkeyPatch, tmp_path: Pa
     assert shown["console_token"] == "********"
     assert shown["data_dir"] == str(tmp_path / "dd")
     assert shown["effective_database_url"].startswith("postgresql+asyncpg://u:***@db/x")
+
+
+def test_nested_secrets_refused_in_toml_and_masked(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "omnidesk.toml").write_text('[slack]\nbot_token = "xoxb-leak"\n')
+    with pytest.raises(ValueError, match=r"slack\.bot_token must not be set"):
+        load_settings()
+    (tmp_path / "omnidesk.toml").write_text('[slack]\napi_base_url = "http://127.0.0.1:9/api/"\n')
+    monkeypatch.setenv("OMNIDESK_SLACK__BOT_TOKEN", "xoxb-secret")
+    monkeypatch.setenv("OMNIDESK_SLACK__SIGNING_SECRET", "shh")
+    settings = load_settings()
+    assert settings.slack.enabled and not settings.telegram.enabled
+    shown = settings.masked()
+    assert shown["slack"]["bot_token"] == "********"
+    assert shown["telegram"]["bot_token"] is None
+    assert shown["channels"] == {"webchat": True, "email": False, "slack": True, "telegram": False}
+    assert "xoxb-secret" not in json.dumps(shown)
