@@ -162,6 +162,7 @@ class Router:
             inbound.thread_key,
             subject=inbound.subject,
             ticket_ref=inbound.ticket_ref,
+            reply_to=inbound.reply_to,
         )
         if inbound.replaces is not None:
             edited = await actions.edit_message(

@@ -79,6 +79,9 @@ class InboundMessage:
     raw: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}))
     # The dedupe key of an earlier message this one edits (Telegram edited_message).
     replaces: str | None = None
+    # The platform id of the message this one answers (email In-Reply-To, a Telegram
+    # reply): joins that message's conversation when the thread key alone does not.
+    reply_to: str | None = None
     # A ticket number the customer quoted (an email subject's "[#123]"), used when the
     # platform gives no thread.
     ticket_ref: int | None = None

@@ -101,12 +101,40 @@ async def current_conversation(
     *,
     subject: str | None = None,
     ticket_ref: int | None = None,
+    reply_to: str | None = None,
 ) -> Conversation:
     """The identity's open conversation on this thread, or a new one.
 
-    ``ticket_ref`` (a ticket number the customer quoted) picks that ticket's
-    conversation when it belongs to the same contact and the platform gave no thread.
+    When no open conversation has this thread key, ``reply_to`` (the platform id of the
+    message being answered) and then ``ticket_ref`` (a ticket number the customer
+    quoted) pick an existing conversation of the same contact on the same channel.
     """
+    by_thread = await session.scalar(
+        select(Conversation)
+        .where(
+            Conversation.identity_id == identity.id,
+            Conversation.thread_key == thread_key,
+            Conversation.state != ConversationState.CLOSED,
+        )
+        .order_by(Conversation.id.desc())
+        .limit(1)
+    )
+    if by_thread is not None:
+        return by_thread
+    if reply_to:
+        answered = await session.scalar(
+            select(Conversation)
+            .join(Message, Message.conversation_id == Conversation.id)
+            .where(
+                Message.external_id == reply_to,
+                Conversation.contact_id == identity.contact_id,
+                Conversation.channel == identity.channel,
+                Conversation.state != ConversationState.CLOSED,
+            )
+            .limit(1)
+        )
+        if answered is not None:
+            return answered
     if ticket_ref is not None:
         referenced = await session.scalar(
             select(Conversation)
@@ -120,18 +148,6 @@ async def current_conversation(
         )
         if referenced is not None:
             return referenced
-    conversation = await session.scalar(
-        select(Conversation)
-        .where(
-            Conversation.identity_id == identity.id,
-            Conversation.thread_key == thread_key,
-            Conversation.state != ConversationState.CLOSED,
-        )
-        .order_by(Conversation.id.desc())
-        .limit(1)
-    )
-    if conversation is not None:
-        return conversation
     conversation = Conversation(
         contact_id=identity.contact_id,
         identity_id=identity.id,

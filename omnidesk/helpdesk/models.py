@@ -124,7 +124,7 @@ class Message(Base):
     text: Mapped[str] = mapped_column(Text, default="")
     # Buttons, citations, confidence and attachments: what the channel renders.
     payload: Mapped[dict[str, Any]] = mapped_column(default=dict)
-    external_id: Mapped[str | None] = mapped_column(String(255))
+    external_id: Mapped[str | None] = mapped_column(String(255), index=True)
     delivery: Mapped[str | None] = mapped_column(String(16))
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
 
