@@ -85,6 +85,8 @@ async def _serve(settings: Settings) -> None:
     click.echo(f"  web chat demo:  {base}/")
     token = settings.console_token.get_secret_value()
     click.echo(f"  agent console:  {base}/console#token={token}")
+    assert settings.admin_token is not None
+    click.echo(f"  admin token:    {settings.admin_token.get_secret_value()}")
     click.echo(f"  knowledge base: {base}/kb")
     sys.stdout.flush()
     stop = asyncio.Event()

@@ -171,6 +171,9 @@ class Settings(BaseSettings):
     console_token: SecretStr | None = Field(
         None, description="bearer token for the agent console; generated when unset"
     )
+    admin_token: SecretStr | None = Field(
+        None, description="bearer token for admins (articles, evaluation); generated when unset"
+    )
 
     knowledge: KnowledgeSettings = KnowledgeSettings()
     webchat: WebchatSettings = WebchatSettings()
@@ -227,6 +230,8 @@ class Settings(BaseSettings):
             self.secret_key = SecretStr(_read_or_create(self.data_dir / "secret_key"))
         if self.console_token is None:
             self.console_token = SecretStr(_read_or_create(self.data_dir / "console_token"))
+        if self.admin_token is None:
+            self.admin_token = SecretStr(_read_or_create(self.data_dir / "admin_token"))
 
     def channels_on(self) -> dict[str, bool]:
         """Which channels run: one without its settings is simply off."""
