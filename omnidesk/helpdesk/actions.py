@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import Select, delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from omnidesk.db import utcnow
@@ -121,33 +121,19 @@ async def current_conversation(
     )
     if by_thread is not None:
         return by_thread
+    linked = None
     if reply_to:
-        answered = await session.scalar(
-            select(Conversation)
-            .join(Message, Message.conversation_id == Conversation.id)
-            .where(
-                Message.external_id == reply_to,
-                Conversation.contact_id == identity.contact_id,
-                Conversation.channel == identity.channel,
-                Conversation.state != ConversationState.CLOSED,
-            )
-            .limit(1)
+        linked = await _open_conversation_of(
+            session,
+            identity,
+            select(Message.conversation_id).where(Message.external_id == reply_to),
         )
-        if answered is not None:
-            return answered
-    if ticket_ref is not None:
-        referenced = await session.scalar(
-            select(Conversation)
-            .join(Ticket, Ticket.conversation_id == Conversation.id)
-            .where(
-                Ticket.id == ticket_ref,
-                Conversation.contact_id == identity.contact_id,
-                Conversation.channel == identity.channel,
-                Conversation.state != ConversationState.CLOSED,
-            )
+    if linked is None and ticket_ref is not None:
+        linked = await _open_conversation_of(
+            session, identity, select(Ticket.conversation_id).where(Ticket.id == ticket_ref)
         )
-        if referenced is not None:
-            return referenced
+    if linked is not None:
+        return linked
     conversation = Conversation(
         contact_id=identity.contact_id,
         identity_id=identity.id,
@@ -166,6 +152,24 @@ async def current_conversation(
         channel=identity.channel,
     )
     return conversation
+
+
+async def _open_conversation_of(
+    session: AsyncSession, identity: ChannelIdentity, candidates: Select[Any]
+) -> Conversation | None:
+    """The open conversation among ``candidates`` (conversation ids) that belongs to the
+    identity's contact on its channel: a customer can only join their own threads."""
+    return await session.scalar(
+        select(Conversation)
+        .where(
+            Conversation.id.in_(candidates),
+            Conversation.contact_id == identity.contact_id,
+            Conversation.channel == identity.channel,
+            Conversation.state != ConversationState.CLOSED,
+        )
+        .order_by(Conversation.id.desc())
+        .limit(1)
+    )
 
 
 async def record_message(

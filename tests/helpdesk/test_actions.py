@@ -108,3 +108,26 @@ async def test_resolve_then_closed_conversation_refuses_agent_reply(db: Database
             assert exc.code == "closed"
         else:
             raise AssertionError("a closed conversation accepted a reply")
+
+
+async def test_reply_to_and_ticket_ref_join_only_the_contacts_own_thread(db: Database) -> None:
+    async with unit_of_work(db.sessionmaker) as session:
+        ana = await actions.resolve_identity(session, "email", "ana@example.com")
+        first = await actions.current_conversation(session, ana, "<root@a>", subject="Refund")
+        await actions.record_message(
+            session, first, Author.CONTACT, "hello", external_id="<root@a>"
+        )
+        ticket = await actions.escalate(session, first, reason="customer_request", subject="x")
+        # A reply naming a message of the thread joins it despite another thread key.
+        joined = await actions.current_conversation(session, ana, "<other@a>", reply_to="<root@a>")
+        assert joined.id == first.id
+        by_ticket = await actions.current_conversation(
+            session, ana, "<new@a>", ticket_ref=ticket.id
+        )
+        assert by_ticket.id == first.id
+        # Someone else quoting Ana's ticket number or message id gets a thread of their own.
+        eve = await actions.resolve_identity(session, "email", "eve@example.com")
+        theirs = await actions.current_conversation(
+            session, eve, "<eve@e>", reply_to="<root@a>", ticket_ref=ticket.id
+        )
+        assert theirs.id != first.id and theirs.contact_id == eve.contact_id
