@@ -23,6 +23,7 @@ log = logging.getLogger(__name__)
 LEASE = dt.timedelta(seconds=120)
 MAX_ATTEMPTS = 5
 IDLE_POLL_SECONDS = 1.0
+STOP_GRACE_SECONDS = 10.0
 
 
 def order_key(inbound: InboundMessage) -> str:
@@ -71,14 +72,18 @@ class Inbox:
             asyncio.create_task(self._run(), name=f"inbox-worker-{n}") for n in range(self._workers)
         ]
 
-    async def stop(self) -> None:
+    async def stop(self, grace: float = STOP_GRACE_SECONDS) -> None:
+        """Let workers finish the item in hand, then cancel what is left: a worker
+        cancelled mid-transaction would leave SQLite locked for its busy timeout."""
         self._stopping = True
         self._wake.set()
-        for task in self._tasks:
-            task.cancel()
-        for task in self._tasks:
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        if self._tasks:
+            _, pending = await asyncio.wait(self._tasks, timeout=grace)
+            for task in pending:
+                task.cancel()
+            for task in pending:
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
         self._tasks = []
 
     async def _run(self) -> None:
