@@ -97,8 +97,11 @@ class Inbox:
                 worked = False
             if not worked:
                 self._wake.clear()
+                # asyncio.timeout, not wait_for: on 3.11 wait_for can swallow a
+                # cancellation that lands as the event fires.
                 with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._wake.wait(), IDLE_POLL_SECONDS)
+                    async with asyncio.timeout(IDLE_POLL_SECONDS):
+                        await self._wake.wait()
 
     async def drain(self) -> int:
         """Process until nothing is ready (for the CLI and tests); returns how many."""

@@ -78,8 +78,11 @@ class OutboxDispatcher:
                 log.exception("outbox dispatcher error")
                 sent = 0
             if not sent:
+                # asyncio.timeout, not wait_for: on 3.11 wait_for can swallow a
+                # cancellation that lands as the event fires.
                 with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._wake.wait(), IDLE_POLL_SECONDS)
+                    async with asyncio.timeout(IDLE_POLL_SECONDS):
+                        await self._wake.wait()
 
     async def dispatch_ready(self) -> int:
         """Send every item that is due; returns how many were attempted."""

@@ -126,6 +126,7 @@ class OutboundMessage:
     # In-Reply-To, Telegram reply_to_message_id).
     reply_to_external_id: str | None = None
     subject: str | None = None  # the conversation's subject, for channels that have one
+    ticket_ref: int | None = None  # the open ticket's number, e.g. for an email subject tag
 
     def as_plain_text(self) -> str:
         """The message for a channel that renders nothing but text."""

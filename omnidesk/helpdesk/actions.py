@@ -232,6 +232,7 @@ async def queue_delivery(
         .order_by(Message.id.desc())
         .limit(1)
     )
+    ticket = await open_ticket(session, conversation.id)
     payload = {
         "channel": conversation.channel,
         "recipient_id": identity.external_id,
@@ -248,6 +249,7 @@ async def queue_delivery(
         "created_at": _iso(message.created_at),
         "reply_to_external_id": last_inbound,
         "subject": conversation.subject,
+        "ticket_ref": ticket.id if ticket else None,
     }
     item = OutboxItem(
         message_id=message.id,
