@@ -2,7 +2,8 @@
 
 The ``server`` fixture starts ``python -m omnidesk serve`` once per session on a free
 loopback port with a fresh data directory. Set ``OMNIDESK_E2E_BASE_URL`` (and
-``OMNIDESK_E2E_CONSOLE_TOKEN``) to run the suite against a service that is already up.
+``OMNIDESK_E2E_CONSOLE_TOKEN``, ``OMNIDESK_E2E_ADMIN_TOKEN``) to run the suite against a
+service that is already up.
 Chromium is the Debian package at ``/usr/bin/chromium``; a browser is never downloaded.
 """
 
@@ -36,6 +37,7 @@ CHROMIUM_ARGS = [
     "--disable-quic",
 ]
 CONSOLE_TOKEN = "e2e-console-token-7f3c9a"
+ADMIN_TOKEN = "e2e-admin-token-41d8b2"
 # The first start imports and embeds the sample knowledge base.
 STARTUP_TIMEOUT_S = 90.0
 SHUTDOWN_TIMEOUT_S = 15.0
@@ -48,6 +50,7 @@ class Server:
 
     base_url: str
     console_token: str
+    admin_token: str = ADMIN_TOKEN
 
     def url(self, path: str) -> str:
         return self.base_url + path
@@ -78,6 +81,7 @@ def _service_env(data_dir: Path) -> dict[str, str]:
     # Nothing from the developer's own omnidesk setup may leak into the test service.
     env = {k: v for k, v in os.environ.items() if not k.startswith("OMNIDESK_")}
     env["OMNIDESK_CONSOLE_TOKEN"] = CONSOLE_TOKEN
+    env["OMNIDESK_ADMIN_TOKEN"] = ADMIN_TOKEN
     env["OMNIDESK_DATA_DIR"] = str(data_dir)
     test_db = os.environ.get("OMNIDESK_TEST_DATABASE_URL")
     if test_db and os.environ.get("OMNIDESK_E2E_POSTGRES") == "1":
@@ -108,23 +112,31 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     external = os.environ.get("OMNIDESK_E2E_BASE_URL")
     if external:
         yield Server(
-            external.rstrip("/"), os.environ.get("OMNIDESK_E2E_CONSOLE_TOKEN", CONSOLE_TOKEN)
+            external.rstrip("/"),
+            os.environ.get("OMNIDESK_E2E_CONSOLE_TOKEN", CONSOLE_TOKEN),
+            os.environ.get("OMNIDESK_E2E_ADMIN_TOKEN", ADMIN_TOKEN),
         )
         return
 
-    workdir = tmp_path_factory.mktemp("omnidesk-e2e")
+    with running_service(tmp_path_factory.mktemp("omnidesk-e2e")) as base_url:
+        yield Server(base_url, CONSOLE_TOKEN)
+
+
+@contextlib.contextmanager
+def running_service(workdir: Path, extra_env: dict[str, str] | None = None) -> Iterator[str]:
+    """``omnidesk serve`` in a subprocess on a free port; yields its base URL once
+    ``/healthz`` answers, and stops it (SIGTERM, then kill) afterwards."""
     data_dir = workdir / "data"
     log_path = workdir / "server.log"
     port = _free_port()
     base_url = f"http://127.0.0.1:{port}"
-    # --data-dir is an option of the command group, so it comes before "serve".
     command = [
         sys.executable,
         "-m",
         "omnidesk",
+        "serve",
         "--data-dir",
         str(data_dir),
-        "serve",
         "--host",
         "127.0.0.1",
         "--port",
@@ -135,7 +147,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
         process = subprocess.Popen(
             command,
             cwd=workdir,
-            env=_service_env(data_dir),
+            env={**_service_env(data_dir), **(extra_env or {})},
             stdout=log,
             stderr=subprocess.STDOUT,
         )
@@ -153,7 +165,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
                     f"{_tail(log_path)}"
                 )
             time.sleep(0.3)
-        yield Server(base_url, CONSOLE_TOKEN)
+        yield base_url
     finally:
         _stop(process)
 
