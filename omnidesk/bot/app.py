@@ -9,8 +9,9 @@ from aiohttp import web
 
 from omnidesk.bot.services import Services
 from omnidesk.config import Settings
-from omnidesk.helpdesk import ConsoleAPI, HTTPJSONError, json_error
-from omnidesk.knowledge import kb_routes
+from omnidesk.escalation import HandoffRules
+from omnidesk.helpdesk import AdminAPI, ConsoleAPI, HTTPJSONError, Roles, json_error
+from omnidesk.knowledge import ArticleAdmin, kb_routes
 
 SERVICES = web.AppKey("services", Services)
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -62,9 +63,9 @@ def create_app(settings: Settings, services: Services | None = None) -> web.Appl
         app.cleanup_ctx.append(lifecycle)
 
     async def close_sockets(app: web.Application) -> None:
-        # Open WebSockets would hold shutdown for aiohttp's whole grace period.
-        for channel in svc.channels.values():
-            await channel.stop()
+        # Open WebSockets would hold shutdown for aiohttp's whole grace period; the other
+        # channels stop after the outbox, in Services.stop.
+        await svc.webchat.stop()
 
     app.on_shutdown.append(close_sockets)
 
@@ -74,15 +75,28 @@ def create_app(settings: Settings, services: Services | None = None) -> web.Appl
     async def healthz(request: web.Request) -> web.Response:
         return web.json_response({"status": "ok"})
 
-    assert settings.console_token is not None
-    token = settings.console_token
+    assert settings.console_token is not None and settings.admin_token is not None
+    token, admin_token = settings.console_token, settings.admin_token
     console = ConsoleAPI(
-        svc.sessionmaker, svc.bus, lambda: token.get_secret_value(), settings.uploads_dir
+        svc.sessionmaker,
+        svc.bus,
+        lambda: token.get_secret_value(),
+        settings.uploads_dir,
+        admin_token=lambda: admin_token.get_secret_value(),
+    )
+    rules = HandoffRules(settings.escalation)
+    admin = AdminAPI(
+        svc.sessionmaker,
+        ArticleAdmin(svc.kb),
+        Roles(lambda: token.get_secret_value(), lambda: admin_token.get_secret_value()),
+        # "agent please" escalates, but it is no question the knowledge base lacks.
+        not_a_question=lambda text: rules.on_message(text).escalate,
     )
     app.router.add_get("/", demo)
     app.router.add_get("/healthz", healthz)
     app.router.add_routes(kb_routes(svc.kb))
     app.router.add_routes(console.routes())
+    app.router.add_routes(admin.routes())
     for channel in svc.channels.values():
         app.router.add_routes(channel.routes())
     return app

@@ -154,7 +154,13 @@ def kb() -> None:
 @click.argument("path", type=click.Path(exists=True))
 @click.pass_context
 def kb_import(ctx: click.Context, path: str) -> None:
-    """Import a folder of Markdown articles (re-import updates by slug)."""
+    """Import articles from PATH, a folder or one file; re-import updates by slug.
+
+    Markdown with front matter (.md), HTML pages (.html: main text, title from h1 or
+    title), and question/answer pairs (.csv or .json with question and answer: one
+    article per pair). A broken file is reported and the rest still import; the exit
+    status is 1 if any failed.
+    """
     settings = _settings(ctx)
     settings.knowledge.seed_sample = False
 
@@ -168,6 +174,56 @@ def kb_import(ctx: click.Context, path: str) -> None:
     click.echo(str(report))
     if getattr(report, "errors", None):
         sys.exit(1)
+
+
+@kb.command("export")
+@click.argument("directory", type=click.Path(file_okay=False))
+@click.pass_context
+def kb_export(ctx: click.Context, directory: str) -> None:
+    """Write every article to DIRECTORY as <slug>.md with front matter (drafts too);
+    importing the folder again changes nothing."""
+    settings = _settings(ctx)
+    settings.knowledge.seed_sample = False
+
+    async def run() -> list[Path]:
+        from omnidesk.bot.services import Services
+
+        async with Services(settings, workers=False) as svc:
+            return await svc.kb.export_to(Path(directory))
+
+    written = asyncio.run(run())
+    click.echo(f"{len(written)} articles written to {directory}")
+
+
+@kb.command("eval")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False), required=False)
+@click.option(
+    "--json", "json_out", type=click.Path(dir_okay=False), help="also write the report as JSON"
+)
+@click.pass_context
+def kb_eval(ctx: click.Context, file: str | None, json_out: str | None) -> None:
+    """Score retrieval on FILE (CSV: question,expected slug; default: the packaged
+    sample's eval.csv): hit@1, hit@5, MRR and the calibration of the answer bar."""
+    from omnidesk.knowledge import EvaluationError, evaluate, load_cases
+
+    settings = _settings(ctx)
+    try:
+        cases = load_cases(file) if file else load_cases()
+    except EvaluationError as exc:
+        raise click.ClickException(f"{file}: {exc}") from None
+
+    async def run() -> Any:
+        from omnidesk.bot.services import Services
+
+        async with Services(settings, workers=False) as svc:
+            return await evaluate(svc.kb, cases)
+
+    report = asyncio.run(run())
+    for line in report.lines():
+        click.echo(line)
+    if json_out:
+        Path(json_out).write_text(json.dumps(report.to_dict(), indent=2) + "\n")
+        click.echo(f"report written to {json_out}")
 
 
 @kb.command("search")

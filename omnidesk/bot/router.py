@@ -50,11 +50,32 @@ UNSURE_NO_SUGGESTION_TEXT = (
     "I'm not sure I have the answer to that. Could you rephrase it, or would you like to "
     "talk to a person?"
 )
+CLARIFY_TEXT = "Did you mean one of these?"
 TALK_TO_PERSON = "Talk to a person"
 HELPFUL_TEXT = "Thanks for letting us know!"
 NOT_HELPFUL_TEXT = (
     "Sorry that didn't help. I've passed your conversation to our support team; a person "
     "will reply right here."
+)
+GREETING_TEXT = (
+    "Hi! I'm the support assistant. Ask me anything about your order, account, billing "
+    'or devices, or say "talk to a person" at any time.'
+)
+GREETINGS = frozenset(
+    {
+        "hi",
+        "hello",
+        "hey",
+        "hallo",
+        "hiya",
+        "good morning",
+        "good afternoon",
+        "good evening",
+        "hi there",
+        "hello there",
+        "hey there",
+        "start",
+    }
 )
 EMPTY_TEXT = "I can only read text for now. Could you type your question?"
 
@@ -125,8 +146,10 @@ class Router:
             self._feedback,
             self._human_request,
             self._human_owned,
+            self._greeting,
             self._article_choice,
             self._answer,
+            self._clarify,
             self._unsure,
         )
 
@@ -134,7 +157,7 @@ class Router:
         """Search the knowledge base for a plain question, outside any transaction."""
         text = inbound.text.strip()
         action = inbound.action or ""
-        if inbound.automated or inbound.replaces is not None:
+        if inbound.automated or inbound.replaces is not None or is_greeting(inbound):
             return Prepared()
         if action.startswith(Action.ARTICLE_PREFIX):
             slug = action.removeprefix(Action.ARTICLE_PREFIX)
@@ -253,6 +276,12 @@ class Router:
         # A person owns the conversation: the bot keeps quiet.
         return turn.conversation.state in HUMAN_OWNED
 
+    async def _greeting(self, turn: Turn) -> bool:
+        if not is_greeting(turn.inbound):
+            return False
+        await turn.reply(Author.BOT, GREETING_TEXT)
+        return True
+
     async def _article_choice(self, turn: Turn) -> bool:
         action = turn.inbound.action or ""
         if not action.startswith(Action.ARTICLE_PREFIX):
@@ -282,6 +311,22 @@ class Router:
             citations=[citation(answer.best)],
             confidence=round(answer.confidence, 4),
             buttons=FEEDBACK_BUTTONS,
+        )
+        return True
+
+    async def _clarify(self, turn: Turn) -> bool:
+        # Two articles answer about equally well: let the customer pick rather than guess.
+        answer = turn.prepared.answer
+        if answer is None or answer.kind != "clarify" or not answer.suggestions:
+            return False
+        turn.conversation.low_confidence_streak = 0
+        turn.conversation.last_question = turn.prepared.question
+        buttons = [
+            button(hit.title, f"{Action.ARTICLE_PREFIX}{hit.slug}") for hit in answer.suggestions
+        ]
+        buttons.append(button(TALK_TO_PERSON, Action.HUMAN))
+        await turn.reply(
+            Author.BOT, CLARIFY_TEXT, buttons=buttons, confidence=round(answer.confidence, 4)
         )
         return True
 
@@ -334,6 +379,15 @@ class Router:
                 .order_by(Conversation.id.desc())
                 .limit(1)
             )
+
+
+def is_greeting(inbound: InboundMessage) -> bool:
+    """A hello with no question in it, or a platform's start command."""
+    if inbound.action:
+        return False
+    if inbound.raw.get("command") == "start":
+        return True
+    return re.sub(r"[^\w ]+", "", inbound.text.lower()).strip() in GREETINGS
 
 
 _HEADING = re.compile(r"^#{1,6}\s.*$", re.MULTILINE)

@@ -43,6 +43,12 @@ class KnowledgeSettings(BaseModel):
     seed_sample: bool = Field(
         True, description="import the packaged sample knowledge base into an empty database"
     )
+    clarify_margin: float = Field(
+        0.02,
+        ge=0.0,
+        le=1.0,
+        description="ask which article was meant when the best two are this close",
+    )
     chunk_max_words: int = Field(180, ge=20, le=2000)
     chunk_overlap_words: int = Field(30, ge=0, le=500)
 

@@ -1,10 +1,12 @@
-"""Contacts, conversations, messages, tickets and the unified timeline; the agent API."""
+"""Contacts, conversations, messages, tickets and the unified timeline; the agent and
+admin APIs and the console."""
 
-from omnidesk.helpdesk import actions, queries
+from omnidesk.helpdesk import actions, gaps, queries
 from omnidesk.helpdesk.actions import ActionError, message_dict
+from omnidesk.helpdesk.admin import AdminAPI, KnowledgeAdmin
 from omnidesk.helpdesk.api import ConsoleAPI
 from omnidesk.helpdesk.events import Event, EventBus, emit, unit_of_work
-from omnidesk.helpdesk.http import HTTPJSONError, json_error, read_json
+from omnidesk.helpdesk.http import HTTPJSONError, Role, Roles, json_error, read_json
 from omnidesk.helpdesk.models import (
     HUMAN_OWNED,
     Author,
@@ -26,6 +28,7 @@ from omnidesk.helpdesk.models import (
 __all__ = [
     "HUMAN_OWNED",
     "ActionError",
+    "AdminAPI",
     "Author",
     "ChannelIdentity",
     "ConsoleAPI",
@@ -38,14 +41,18 @@ __all__ = [
     "HTTPJSONError",
     "InboxItem",
     "InboxState",
+    "KnowledgeAdmin",
     "Message",
     "OutboxItem",
     "Priority",
+    "Role",
+    "Roles",
     "Ticket",
     "TicketState",
     "TimelineEvent",
     "actions",
     "emit",
+    "gaps",
     "json_error",
     "message_dict",
     "queries",

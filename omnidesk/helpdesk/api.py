@@ -1,4 +1,5 @@
-"""The agent console's HTTP API (``/api/v1/conversations``) and its static pages."""
+"""The agent console's HTTP API (``/api/v1/conversations``, ``/api/v1/whoami``) and its
+static pages."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from omnidesk.helpdesk import actions, queries
 from omnidesk.helpdesk.events import EventBus, unit_of_work
-from omnidesk.helpdesk.http import HTTPJSONError, read_json, require_token, text_field
+from omnidesk.helpdesk.http import HTTPJSONError, Role, Roles, read_json, require_role, text_field
 from omnidesk.helpdesk.models import Contact, Conversation
 
 CONSOLE_DIR = Path(__file__).parent / "console"
@@ -18,7 +19,8 @@ MAX_REPLY_CHARS = 10_000
 
 
 class ConsoleAPI:
-    """Handlers for agents; every route needs the console bearer token."""
+    """Handlers for agents; every route needs the console bearer token (or the admin
+    token: an admin may do everything an agent may)."""
 
     def __init__(
         self,
@@ -26,15 +28,17 @@ class ConsoleAPI:
         bus: EventBus,
         token: Callable[[], str],
         uploads_dir: Path | None = None,
+        admin_token: Callable[[], str | None] | None = None,
     ) -> None:
         self._uploads_dir = uploads_dir
         self._sessionmaker = sessionmaker
         self._bus = bus
-        self._token = token
+        self._roles = Roles(token, admin_token)
 
     def routes(self) -> list[web.AbstractRouteDef]:
-        guard = lambda h: require_token(self._token, h)  # noqa: E731
+        guard = lambda h: require_role(self._roles, Role.AGENT, h)  # noqa: E731
         return [
+            web.get("/api/v1/whoami", guard(self.whoami)),
             web.get("/api/v1/conversations", guard(self.list_conversations)),
             web.get(r"/api/v1/conversations/{id:\d+}", guard(self.get_conversation)),
             web.post(r"/api/v1/conversations/{id:\d+}/messages", guard(self.post_message)),
@@ -51,6 +55,10 @@ class ConsoleAPI:
     async def console_page(self, request: web.Request) -> web.StreamResponse:
         # The page itself holds no data; every call it makes carries the token.
         return web.FileResponse(CONSOLE_DIR / "index.html")
+
+    async def whoami(self, request: web.Request) -> web.Response:
+        """``{"role": "agent" | "admin"}``: which views the console offers."""
+        return web.json_response({"role": self._roles.of(request)})
 
     async def list_conversations(self, request: web.Request) -> web.Response:
         state = request.query.get("state", "queued")

@@ -1,8 +1,9 @@
-"""Small aiohttp helpers shared by the helpdesk's HTTP API: JSON errors, bearer auth,
-bounded JSON bodies."""
+"""Small aiohttp helpers shared by the helpdesk's HTTP API: JSON errors, bearer auth with
+roles, bounded JSON and text bodies."""
 
 from __future__ import annotations
 
+import enum
 import hmac
 import json
 from collections.abc import Awaitable, Callable
@@ -38,25 +39,77 @@ def bearer_token(request: web.Request) -> str | None:
     return value.strip()
 
 
-def require_token(expected: Callable[[], str], handler: Handler) -> Handler:
-    """Wrap ``handler`` so it answers 401 unless the request carries the bearer token."""
+class Role(enum.StrEnum):
+    """Who a bearer token belongs to. An admin may do everything an agent may."""
+
+    AGENT = "agent"
+    ADMIN = "admin"
+
+
+class Roles:
+    """The bearer token of each role, read on every request so a rotated secret applies."""
+
+    def __init__(
+        self, agent: Callable[[], str], admin: Callable[[], str | None] | None = None
+    ) -> None:
+        self._agent = agent
+        self._admin = admin or (lambda: None)
+
+    def of(self, request: web.Request) -> Role | None:
+        """The role of the request's bearer token; None without a known one."""
+        given = bearer_token(request)
+        if given is None:
+            return None
+        # Both compared, in constant time, whatever the first gives.
+        admin = self._admin()
+        is_admin = bool(admin) and hmac.compare_digest(given.encode(), (admin or "").encode())
+        is_agent = hmac.compare_digest(given.encode(), self._agent().encode())
+        if is_admin:
+            return Role.ADMIN
+        return Role.AGENT if is_agent else None
+
+
+def require_role(roles: Roles, role: Role, handler: Handler) -> Handler:
+    """Wrap ``handler``: 401 without a known token, 403 when an agent calls an admin route."""
 
     async def guarded(request: web.Request) -> web.StreamResponse:
-        given = bearer_token(request)
-        if given is None or not hmac.compare_digest(given.encode(), expected().encode()):
+        given = roles.of(request)
+        if given is None:
             return json_error(401, "unauthorized", "a valid bearer token is required")
+        if role == Role.ADMIN and given != Role.ADMIN:
+            return json_error(403, "forbidden", "this needs the admin token")
         return await handler(request)
 
     return guarded
 
 
-async def read_json(request: web.Request, max_bytes: int = MAX_JSON_BYTES) -> dict[str, Any]:
-    """The request's JSON object body, refusing oversized, malformed or non-object bodies."""
+async def read_body(request: web.Request, max_bytes: int) -> bytes:
+    """The whole request body, refused with 413 once it passes ``max_bytes``."""
     if request.content_length is not None and request.content_length > max_bytes:
         raise HTTPJSONError(413, "too_large", f"body is larger than {max_bytes} bytes")
-    raw = await request.content.read(max_bytes + 1)
-    if len(raw) > max_bytes:
-        raise HTTPJSONError(413, "too_large", f"body is larger than {max_bytes} bytes")
+    chunks: list[bytes] = []
+    size = 0
+    # read(n) returns what has arrived so far, so a large body takes several reads.
+    while chunk := await request.content.read(64 * 1024):
+        size += len(chunk)
+        if size > max_bytes:
+            raise HTTPJSONError(413, "too_large", f"body is larger than {max_bytes} bytes")
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+async def read_text(request: web.Request, max_bytes: int) -> str:
+    """The request body as UTF-8 text, refusing oversized or undecodable bodies."""
+    raw = await read_body(request, max_bytes)
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise HTTPJSONError(400, "invalid", "body is not UTF-8 text") from None
+
+
+async def read_json(request: web.Request, max_bytes: int = MAX_JSON_BYTES) -> dict[str, Any]:
+    """The request's JSON object body, refusing oversized, malformed or non-object bodies."""
+    raw = await read_body(request, max_bytes)
     try:
         data = json.loads(raw or b"{}")
     except (ValueError, UnicodeDecodeError):

@@ -1,28 +1,70 @@
-"""Article input: the validated fields of one article and its Markdown-with-front-matter form."""
+"""Article input: the validated fields of one article, its Markdown-with-front-matter form,
+and the errors article operations raise."""
 
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar
 
 import yaml
 
 from omnidesk.knowledge.markdown import inline_text, md_parser, slugify_heading
-from omnidesk.knowledge.models import ArticleStatus
+from omnidesk.knowledge.models import Article, ArticleStatus
 
 SLUG_RE = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,198}[a-z0-9])?$")
+LANGUAGE_RE = re.compile(r"^[A-Za-z]{2,8}(?:-[A-Za-z0-9]{1,8}){0,3}$")
+MAX_TITLE_CHARS = 300
+MAX_BODY_BYTES = 200 * 1024
+MAX_CATEGORY_CHARS = 100
+MAX_TAGS = 30
+MAX_TAG_CHARS = 50
+# Slugs made from a title or a question stay readable in a URL.
+GENERATED_SLUG_CHARS = 80
 _FRONT_MATTER = re.compile(r"\A---[ \t]*\r?\n(.*?)\r?\n(?:---|\.\.\.)[ \t]*(?:\r?\n|\Z)", re.S)
 
 
-class ArticleFormatError(ValueError):
+class KnowledgeError(Exception):
+    """An article operation refused for a reason the caller can show.
+
+    ``code`` is machine-readable and ``http_status`` is what an HTTP API answers, so the
+    API layer maps these errors without knowing each class.
+    """
+
+    code: ClassVar[str] = "invalid"
+    http_status: ClassVar[int] = 400
+
+
+class ArticleFormatError(KnowledgeError, ValueError):
     """An article file or input that cannot be imported; the message says why."""
+
+
+class ArticleNotFoundError(KnowledgeError, LookupError):
+    """No article has the slug asked for."""
+
+    code = "not_found"
+    http_status = 404
+
+
+class ArticleConflictError(KnowledgeError):
+    """The slug is taken, or the article changed since the caller read it."""
+
+    code = "conflict"
+    http_status = 409
 
 
 @dataclass(frozen=True, slots=True)
 class ArticleInput:
-    """What an author gives for one article; ``slug`` is its stable identity."""
+    """What an author gives for one article; ``slug`` is its stable identity.
+
+    Values are normalised on construction so that every way in (API, import, export
+    and re-import) stores the same text: line endings become ``\\n``, the body is
+    stripped and ends with one newline, a leading ``# Heading`` equal to the title is
+    dropped (pages and passages carry the title themselves), whitespace in the title
+    collapses, tags are stripped and unique.
+    """
 
     slug: str
     title: str
@@ -33,21 +75,69 @@ class ArticleInput:
     status: ArticleStatus = ArticleStatus.PUBLISHED
 
     def __post_init__(self) -> None:
-        if not SLUG_RE.match(self.slug):
+        if not isinstance(self.slug, str) or not SLUG_RE.match(self.slug):
             raise ArticleFormatError(
-                f"slug {self.slug!r} must be lower-case letters, digits and hyphens"
+                f"slug {self.slug!r} must be lower-case letters, digits and hyphens "
+                "(at most 200), starting and ending with a letter or digit"
             )
-        if not self.title.strip():
+        title = " ".join(str(self.title).split())
+        if not title:
             raise ArticleFormatError("title is empty")
-        if len(self.title) > 300:
-            raise ArticleFormatError("title is longer than 300 characters")
-        object.__setattr__(self, "tags", tuple(self.tags))
+        if len(title) > MAX_TITLE_CHARS:
+            raise ArticleFormatError(f"title is longer than {MAX_TITLE_CHARS} characters")
+        object.__setattr__(self, "title", title)
+        body = normalise_body(title, str(self.body))
+        if len(body.encode("utf-8")) > MAX_BODY_BYTES:
+            raise ArticleFormatError(f"body is larger than {MAX_BODY_BYTES // 1024} KB")
+        object.__setattr__(self, "body", body)
+        category = (self.category or "").strip() or None
+        if category is not None and len(category) > MAX_CATEGORY_CHARS:
+            raise ArticleFormatError(f"category is longer than {MAX_CATEGORY_CHARS} characters")
+        object.__setattr__(self, "category", category)
+        tags = tuple(dict.fromkeys(t.strip() for t in self.tags if t and t.strip()))
+        if len(tags) > MAX_TAGS:
+            raise ArticleFormatError(f"more than {MAX_TAGS} tags")
+        if any(len(t) > MAX_TAG_CHARS for t in tags):
+            raise ArticleFormatError(f"a tag is longer than {MAX_TAG_CHARS} characters")
+        object.__setattr__(self, "tags", tags)
+        if not LANGUAGE_RE.match(self.language or ""):
+            raise ArticleFormatError(
+                f"language {self.language!r} must be a language tag such as 'en' or 'pt-BR'"
+            )
         try:
             object.__setattr__(self, "status", ArticleStatus(self.status))
         except ValueError:
             raise ArticleFormatError(
                 f"status {self.status!r} is not one of: published, draft"
             ) from None
+
+
+def normalise_body(title: str, body: str) -> str:
+    """The body as stored: ``\\n`` line ends, stripped, one final newline, no title H1."""
+    text = body.replace("\r\n", "\n").replace("\r", "\n").lstrip("\ufeff")
+    h1_title, rest = _leading_h1(text)
+    if h1_title is not None and h1_title.strip().lower() == title.strip().lower():
+        text = rest
+    text = text.strip()
+    return text + "\n" if text else ""
+
+
+def slug_from_text(text: str, max_chars: int = GENERATED_SLUG_CHARS) -> str:
+    """A slug made from a title, question or file name; cut at a word boundary.
+
+    Raises :class:`ArticleFormatError` when nothing usable is left (a title of emoji).
+    """
+    # Accented letters keep their base letter ("Café" → "cafe"); other scripts drop out.
+    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+    slug = re.sub(r"[^a-z0-9-]", "", _slug_from(ascii_text))
+    slug = re.sub(r"-{2,}", "-", slug).strip("-")
+    if len(slug) > max_chars:
+        cut = slug[: max_chars + 1]
+        slug = cut[: cut.rfind("-")] if "-" in cut else cut[:max_chars]
+        slug = slug.strip("-")
+    if not slug:
+        raise ArticleFormatError(f"cannot make a slug from {text[:60]!r}; give one")
+    return slug
 
 
 def parse_markdown_article(text: str, fallback_slug: str) -> ArticleInput:
@@ -76,30 +166,56 @@ def parse_markdown_article(text: str, fallback_slug: str) -> ArticleInput:
         raise ArticleFormatError("front matter is not closed by a '---' line")
 
     title = _opt_str(meta, "title")
-    h1_title, rest = _leading_h1(body)
     if title is None:
+        h1_title, rest = _leading_h1(body)
         if h1_title is None:
             raise ArticleFormatError("no title: give 'title' in front matter or a '# Heading'")
         title, body = h1_title, rest
-    elif h1_title is not None and h1_title.strip().lower() == title.strip().lower():
-        body = rest
 
-    status_text = _opt_str(meta, "status") or ArticleStatus.PUBLISHED.value
-    try:
-        status = ArticleStatus(status_text)
-    except ValueError:
-        raise ArticleFormatError(
-            f"status {status_text!r} is not one of: published, draft"
-        ) from None
     return ArticleInput(
-        slug=_opt_str(meta, "slug") or _slug_from(fallback_slug),
-        title=title.strip(),
-        body=body.strip() + "\n",
+        slug=_opt_str(meta, "slug") or slug_from_text(fallback_slug, max_chars=200),
+        title=title,
+        body=body,
         category=_opt_str(meta, "category"),
         tags=_tags(meta.get("tags")),
         language=_opt_str(meta, "language") or "en",
-        status=status,
+        status=parse_status(_opt_str(meta, "status")),
     )
+
+
+def input_of(article: Article) -> ArticleInput:
+    """The stored article as input again, for an edit or an export."""
+    return ArticleInput(
+        slug=article.slug,
+        title=article.title,
+        body=article.body,
+        category=article.category,
+        tags=tuple(str(t) for t in article.tags or ()),
+        language=article.language,
+        status=parse_status(article.status),
+    )
+
+
+def to_markdown(article: ArticleInput) -> str:
+    """The article as Markdown with front matter; :func:`parse_markdown_article` of it
+    gives ``article`` back unchanged."""
+    meta: dict[str, Any] = {"title": article.title, "slug": article.slug}
+    if article.category:
+        meta["category"] = article.category
+    if article.tags:
+        meta["tags"] = list(article.tags)
+    meta["language"] = article.language
+    meta["status"] = article.status.value
+    front = yaml.safe_dump(meta, sort_keys=False, allow_unicode=True, width=1000)
+    return f"---\n{front}---\n\n{article.body}"
+
+
+def parse_status(text: str | None) -> ArticleStatus:
+    """``published`` (also for no value) or ``draft``; anything else is refused."""
+    try:
+        return ArticleStatus(text or ArticleStatus.PUBLISHED.value)
+    except ValueError:
+        raise ArticleFormatError(f"status {text!r} is not one of: published, draft") from None
 
 
 def _opt_str(meta: dict[str, Any], key: str) -> str | None:

@@ -18,6 +18,9 @@ from omnidesk.config.settings import PACKAGED_MODEL
 if TYPE_CHECKING:
     from sentence_transformers import SentenceTransformer
 
+# Questions are short; passages run to a few hundred words (chunk_max_words).
+SHORT_TEXT_CHARS = 300
+
 _OFFLINE = {"HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", "HF_HUB_DISABLE_TELEMETRY": "1"}
 
 
@@ -52,13 +55,23 @@ class Embedder:
     """
 
     def __init__(
-        self, model_name: str = PACKAGED_MODEL, *, batch_size: int = 64, cache_size: int = 8192
+        self,
+        model_name: str = PACKAGED_MODEL,
+        *,
+        batch_size: int = 16,
+        short_batch_size: int = 32,
+        cache_size: int = 8192,
     ) -> None:
         _go_offline()
         from sentence_transformers import SentenceTransformer
 
         self.name = model_name
+        # Measured on 2 CPU cores (bench/throughput.py): passages of ~70 words embed
+        # fastest per CPU second in batches of 8-16 (44/s; 64 gave 32/s: padding and
+        # attention grow with the batch's longest text), while questions gain up to 32
+        # (317/s against 67/s one at a time), so short texts get their own batch size.
         self.batch_size = batch_size
+        self.short_batch_size = short_batch_size
         try:
             self._model: SentenceTransformer = SentenceTransformer(
                 resolve_model(model_name), device="cpu", local_files_only=True
@@ -85,7 +98,8 @@ class Embedder:
         self.texts_encoded = 0  # texts the model ran on (cache misses)
 
     def encode(self, texts: Sequence[str]) -> np.ndarray:
-        """``(len(texts), dim)`` float32 unit vectors, computed in batches of ``batch_size``."""
+        """``(len(texts), dim)`` float32 unit vectors, in batches of ``batch_size``
+        (``short_batch_size`` when every text is at most ``SHORT_TEXT_CHARS`` long)."""
         out = np.empty((len(texts), self.dim), dtype=np.float32)
         if not texts:
             return out
@@ -96,7 +110,11 @@ class Embedder:
                 self.texts_encoded += len(missing)
                 vectors = self._model.encode(
                     missing,
-                    batch_size=self.batch_size,
+                    batch_size=(
+                        self.short_batch_size
+                        if max(map(len, missing)) <= SHORT_TEXT_CHARS
+                        else self.batch_size
+                    ),
                     convert_to_numpy=True,
                     normalize_embeddings=True,
                     show_progress_bar=False,
@@ -142,29 +160,40 @@ def get_embedder(name: str = PACKAGED_MODEL) -> Embedder:
 
 
 class QueryBatcher:
-    """Gathers concurrent one-text queries into one model call.
+    """Gathers concurrent one-text queries into one model call (continuous batching).
 
-    The first query waits at most ``max_wait`` seconds for company; a batch that reaches
-    ``max_batch`` goes at once. Bound to the event loop it is first used on.
+    The model runs one batch at a time on the embedder's thread. Queries that arrive while
+    a batch runs wait for it and then go together as the next batch, up to ``max_batch``;
+    so batches grow with load and throughput with them, while a lone query on an idle
+    model waits at most ``max_wait`` seconds for company. ``max_batch=1`` turns batching
+    off (one model call per query), which the benchmark uses as the baseline. Bound to the
+    event loop it is first used on.
     """
 
-    def __init__(self, embedder: Embedder, *, max_batch: int = 32, max_wait: float = 0.004):
+    def __init__(self, embedder: Embedder, *, max_batch: int = 32, max_wait: float = 0.002):
+        if max_batch < 1:
+            raise ValueError("max_batch must be at least 1")
         self.embedder = embedder
         self.max_batch = max_batch
         self.max_wait = max_wait
         self._pending: list[tuple[str, asyncio.Future[np.ndarray]]] = []
         self._timer: asyncio.TimerHandle | None = None
-        self._tasks: set[asyncio.Task[None]] = set()
-        self.batches = 0
+        self._running: asyncio.Task[None] | None = None
+        self.batches = 0  # model calls made
+        self.queries = 0  # queries sent in them; queries / batches is the mean batch size
 
     async def embed_query(self, text: str) -> np.ndarray:
         """The ``(dim,)`` unit vector of ``text``."""
         loop = asyncio.get_running_loop()
         future: asyncio.Future[np.ndarray] = loop.create_future()
         self._pending.append((text, future))
-        if len(self._pending) >= self.max_batch:
+        if self._running is not None:
+            pass  # the running batch sends what gathered meanwhile when it ends
+        elif len(self._pending) >= self.max_batch:
             self._flush()
         elif self._timer is None:
+            # Even with max_wait 0 this runs after the current loop iteration, so the
+            # queries of one burst (asyncio.gather) still share a batch.
             self._timer = loop.call_later(self.max_wait, self._flush)
         return await future
 
@@ -173,27 +202,43 @@ class QueryBatcher:
         return list(await asyncio.gather(*(self.embed_query(t) for t in texts)))
 
     async def aclose(self) -> None:
-        """Send what is waiting and wait for running batches."""
-        self._flush()
-        if self._tasks:
-            await asyncio.gather(*self._tasks, return_exceptions=True)
+        """Send what is waiting and wait until every batch has run."""
+        if self._running is None:
+            self._flush()
+        while self._running is not None:
+            await asyncio.gather(self._running, return_exceptions=True)
 
     def _flush(self) -> None:
         if self._timer is not None:
             self._timer.cancel()
             self._timer = None
-        batch, self._pending = self._pending, []
-        if not batch:
+        if self._running is not None or not self._pending:
             return
+        batch = self._pending[: self.max_batch]
+        del self._pending[: self.max_batch]
         task = asyncio.get_running_loop().create_task(self._run(batch), name="kb-query-batch")
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+        task.add_done_callback(lambda done: self._finished(done, batch))
+        self._running = task
+
+    def _finished(
+        self, task: asyncio.Task[None], batch: list[tuple[str, asyncio.Future[np.ndarray]]]
+    ) -> None:
+        # _run clears _running itself; a task cancelled before it started cannot, and
+        # its callers (and those waiting behind it) would otherwise wait forever.
+        if self._running is task:
+            self._running = None
+            for _, future in batch + self._pending:
+                future.cancel()
+            self._pending.clear()
 
     async def _run(self, batch: list[tuple[str, asyncio.Future[np.ndarray]]]) -> None:
         self.batches += 1
+        self.queries += len(batch)
+        vectors: np.ndarray | None = None
         try:
             vectors = await self.embedder.aencode([text for text, _ in batch])
         except asyncio.CancelledError:
+            self._running = None
             for _, future in batch:
                 future.cancel()
             raise
@@ -201,7 +246,10 @@ class QueryBatcher:
             for _, future in batch:
                 if not future.done():
                     future.set_exception(exc)
-            return
-        for i, (_, future) in enumerate(batch):
-            if not future.done():
-                future.set_result(vectors[i])
+        self._running = None
+        if vectors is not None:
+            for i, (_, future) in enumerate(batch):
+                if not future.done():
+                    future.set_result(vectors[i])
+        # Whoever arrived while the model was busy has waited long enough: go now.
+        self._flush()

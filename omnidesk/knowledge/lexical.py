@@ -51,5 +51,12 @@ class LexicalIndex:
         if self._bm25 is None or not tokens or k <= 0:
             return []
         scores = np.asarray(self._bm25.get_scores(tokens), dtype=np.float32)
-        top = np.argsort(-scores, kind="stable")[:k]
+        if k < len(scores):
+            # Select before sorting: a full sort of 100k scores costs ~5 ms per query.
+            # Ties at the k-th score are cut by position, as a stable sort would cut them.
+            kth = np.partition(-scores, k - 1)[k - 1]
+            candidates = np.flatnonzero(-scores <= kth)
+        else:
+            candidates = np.arange(len(scores))
+        top = candidates[np.argsort(-scores[candidates], kind="stable")][:k]
         return [(int(self._ids[i]), float(scores[i])) for i in top if scores[i] > 0]

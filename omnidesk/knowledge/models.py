@@ -39,7 +39,11 @@ class Article(Base):
 
 
 class ArticleRevision(Base):
-    """An article as it was after one change: who, when, what."""
+    """An article as it was after one change: who, when, what.
+
+    ``slug``, ``category``, ``tags`` and ``language`` are NULL on revisions written
+    before they were recorded (migration 0003).
+    """
 
     __tablename__ = "article_revisions"
     __table_args__ = (UniqueConstraint("article_id", "version"),)
@@ -50,6 +54,10 @@ class ArticleRevision(Base):
     title: Mapped[str] = mapped_column(String(300))
     body: Mapped[str] = mapped_column(Text)
     status: Mapped[str] = mapped_column(String(16))
+    slug: Mapped[str | None] = mapped_column(String(200))
+    category: Mapped[str | None] = mapped_column(String(100))
+    tags: Mapped[list[Any] | None] = mapped_column()
+    language: Mapped[str | None] = mapped_column(String(16))
     changed_by: Mapped[str | None] = mapped_column(String(200))
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
 

@@ -1,4 +1,5 @@
-"""The knowledge base service: lifecycle, hybrid search, answers with citations, article writes."""
+"""The knowledge base service: lifecycle, hybrid search, answers with citations, article
+writes, import and export."""
 
 from __future__ import annotations
 
@@ -16,16 +17,33 @@ from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from tqdm import tqdm
 
-from omnidesk.config.settings import Settings
+from omnidesk.config.settings import KnowledgeSettings, Settings
 from omnidesk.knowledge import store
-from omnidesk.knowledge.articles import ArticleFormatError, ArticleInput, parse_markdown_article
+from omnidesk.knowledge.articles import (
+    ArticleInput,
+    ArticleNotFoundError,
+    input_of,
+    to_markdown,
+)
 from omnidesk.knowledge.chunking import ChunkData, chunk_markdown
 from omnidesk.knowledge.embedder import Embedder, QueryBatcher, get_embedder
-from omnidesk.knowledge.fusion import confidence, reciprocal_rank_fusion
+from omnidesk.knowledge.fusion import (
+    COSINE_CEIL,
+    COSINE_FLOOR,
+    confidence,
+    hybrid_fusion,
+)
+from omnidesk.knowledge.importers import (
+    MARKDOWN_SUFFIXES,
+    SUFFIXES,
+    ImportFailure,
+    describe,
+    read_articles,
+)
 from omnidesk.knowledge.index import VectorIndex, fingerprint
 from omnidesk.knowledge.lexical import LexicalIndex
-from omnidesk.knowledge.models import Article, ArticleStatus
-from omnidesk.knowledge.store import ChunkRecord
+from omnidesk.knowledge.models import Article, ArticleRevision, ArticleStatus
+from omnidesk.knowledge.store import ArticleFilter, ChunkRecord, WriteMode
 
 log = logging.getLogger(__name__)
 
@@ -36,6 +54,14 @@ INLINE_SEARCH_MAX = 20_000
 # A question this short after another one is read as a follow-up ("and for Europe?").
 FOLLOW_UP_MAX_WORDS = 5
 _FOLLOW_UP_START = re.compile(r"^\s*(and|also|what about|how about|same for)\b", re.I)
+# Ask "did you mean ...?" instead of answering when another of the top articles is, on
+# the confidence scale before clipping, within this of the best one and both clear the
+# answer bar. On the sample's eval.csv (148 questions, bar 0.5) 0.02 asks on 10 (6.8 %):
+# 5 of the 11 questions the bot would have answered wrongly, 5 of the 129 it answers
+# rightly; the expected article is among the choices in 7 of the 10. Wider margins add
+# right answers faster than wrong ones (0.05: 13 asked, 6 wrong caught, 7 right delayed).
+# The default of ``knowledge.clarify_margin``, measured on the sample evaluation set.
+CLARIFY_MARGIN: float = KnowledgeSettings.model_fields["clarify_margin"].default
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,23 +85,19 @@ class Answer:
     """What the knowledge base says to a question.
 
     ``kind == "answer"``: ``text`` is ``best``'s passage, quoted as written, and
-    ``suggestions`` are other articles worth offering. ``kind == "unsure"``: ``text`` is
-    empty and ``suggestions`` are the articles to offer as choices (possibly none);
-    ``best`` is still the top hit, if any, for logging and hand-off context.
+    ``suggestions`` are other articles worth offering. ``kind == "clarify"``: two or
+    more articles answer about equally well; ``text`` is empty and ``suggestions`` are
+    those articles, ``best`` first, for a "did you mean" question. ``kind == "unsure"``:
+    ``text`` is empty and ``suggestions`` are the articles to offer as choices (possibly
+    none); ``best`` is still the top hit, if any, for logging and hand-off context.
     """
 
-    kind: Literal["answer", "unsure"]
+    kind: Literal["answer", "clarify", "unsure"]
     text: str
     confidence: float
     best: SearchHit | None
     suggestions: list[SearchHit]
     query: str = ""  # the text actually searched (question plus previous one for a follow-up)
-
-
-@dataclass(frozen=True, slots=True)
-class ImportFailure:
-    path: str
-    error: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -208,15 +230,16 @@ class KnowledgeBase:
                 and manifest.dim == self.embedder.dim
             ):
                 log.info("knowledge index loaded: %d passages", len(vectors))
-                return _Snapshot.build(vectors, chunks)
+                return await asyncio.to_thread(_Snapshot.build, vectors, chunks)
             log.info("knowledge index differs from the database; rebuilding")
         return await self._rebuild(chunks, reuse=None)
 
     async def _rebuild(self, chunks: Sequence[ChunkRecord], reuse: _Snapshot | None) -> _Snapshot:
         vectors = VectorIndex(self.embedder.dim)
         vecs = await self._vectors_for([c.text for c in chunks], reuse, progress=False)
-        vectors.add([c.id for c in chunks], vecs)
-        snap = _Snapshot.build(vectors, chunks)
+        # Past IndexPolicy.approximate_from this builds an HNSW graph: off the event loop.
+        await asyncio.to_thread(vectors.add, [c.id for c in chunks], vecs)
+        snap = await asyncio.to_thread(_Snapshot.build, vectors, chunks)
         await self._persist(snap)
         log.info("knowledge index rebuilt: %d passages", len(vectors))
         return snap
@@ -276,8 +299,8 @@ class KnowledgeBase:
     async def search(self, question: str, k: int = 5) -> list[SearchHit]:
         """Up to ``k`` published articles for ``question``, best first, each by its best passage.
 
-        Dense (cosine) and lexical (BM25) rankings of passages are fused by reciprocal
-        rank; ``score`` is the confidence that the passage answers the question.
+        Dense (cosine) and lexical (BM25) scores of passages are fused (cosine plus a
+        saturated BM25 term); ``score`` is the confidence that the passage answers it.
         """
         if not question.strip() or k <= 0:
             return []
@@ -296,7 +319,13 @@ class KnowledgeBase:
         lexical = snap.lexical.search(question, depth)
         dense_of = dict(dense)
         lexical_of = dict(lexical)
-        fused = reciprocal_rank_fusion([[i for i, _ in dense], [i for i, _ in lexical]])
+
+        def cosine_of(chunk_id: int) -> float | None:
+            stored = snap.vectors.vector(chunk_id)
+            return None if stored is None else float(stored @ vec)
+
+        # Score-aware: cosine plus saturated BM25 (fusion.py has the measurements).
+        fused = hybrid_fusion(dense, lexical, cosine_of)
 
         hits: list[SearchHit] = []
         seen: set[int] = set()
@@ -330,6 +359,10 @@ class KnowledgeBase:
     async def answer(self, question: str, previous_question: str | None = None) -> Answer:
         """The best passage for ``question`` if confident enough, else the articles to offer.
 
+        When another of the top articles is about as confident as the best one (within
+        :data:`CLARIFY_MARGIN`) and both clear the answer bar, the answer is a
+        ``"clarify"`` offering them instead of a guess.
+
         A short question after ``previous_question`` ("and for Europe?") is also searched
         together with it; whichever reading finds the more confident passage wins.
         """
@@ -351,6 +384,11 @@ class KnowledgeBase:
             return Answer("unsure", "", 0.0, None, [], best_query)
         best = hits[0]
         if best.score >= knowledge.answer_threshold:
+            close = _close_calls(
+                hits[: knowledge.top_k], knowledge.answer_threshold, knowledge.clarify_margin
+            )
+            if len(close) > 1:
+                return Answer("clarify", "", best.score, best, close, best_query)
             related = [h for h in hits[1:] if h.score >= knowledge.suggest_threshold]
             return Answer(
                 "answer", best.text, best.score, best, related[: knowledge.top_k], best_query
@@ -367,6 +405,23 @@ class KnowledgeBase:
     async def list_articles(self, *, published_only: bool = False) -> list[Article]:
         async with self._sessionmaker() as session:
             return await store.list_articles(session, published_only=published_only)
+
+    async def find_articles(self, where: ArticleFilter) -> list[Article]:
+        """Articles matching a filter, without their bodies (see :class:`ArticleFilter`)."""
+        async with self._sessionmaker() as session:
+            return await store.find_articles(session, where)
+
+    async def categories(self) -> list[str]:
+        async with self._sessionmaker() as session:
+            return await store.categories(session)
+
+    async def revisions(self, slug: str) -> tuple[Article, list[ArticleRevision]]:
+        """The article and its revisions, newest first; :class:`ArticleNotFoundError`."""
+        async with self._sessionmaker() as session:
+            article = await store.article_by_slug(session, slug)
+            if article is None:
+                raise ArticleNotFoundError(f"no article with slug {slug!r}")
+            return article, await store.revisions(session, article.id)
 
     def _chunks_of(self, data: ArticleInput) -> list[ChunkData]:
         if data.status != ArticleStatus.PUBLISHED:
@@ -392,6 +447,49 @@ class KnowledgeBase:
         result = results[0]
         return result.article, result.outcome == "created"
 
+    async def create_article(self, data: ArticleInput, by: str | None = None) -> Article:
+        """Create a new article; :class:`ArticleConflictError` if the slug is taken."""
+        return await self._write_single(data, by, mode="create")
+
+    async def update_article(
+        self,
+        slug: str,
+        data: ArticleInput,
+        by: str | None = None,
+        *,
+        expected_version: int | None = None,
+    ) -> Article:
+        """Replace article ``slug`` with ``data`` (``data.slug`` may rename it).
+
+        :class:`ArticleNotFoundError` if there is none; :class:`ArticleConflictError` if
+        the new slug is taken or the article is no longer at ``expected_version``.
+        Either way nothing is written. The indexes follow at once.
+        """
+        return await self._write_single(
+            data, by, mode="update", slug=slug, expected_version=expected_version
+        )
+
+    async def _write_single(
+        self,
+        data: ArticleInput,
+        by: str | None,
+        *,
+        mode: WriteMode,
+        slug: str | None = None,
+        expected_version: int | None = None,
+    ) -> Article:
+        results, errors = await self._write(
+            [(data.slug, data)],
+            by,
+            progress=False,
+            mode=mode,
+            slug=slug,
+            expected_version=expected_version,
+        )
+        if errors:
+            raise errors[0][1]
+        return results[0].article
+
     async def delete_article(self, slug: str) -> bool:
         """Delete an article; it leaves search results at once. False if there was none."""
         async with self._lock:
@@ -402,15 +500,22 @@ class KnowledgeBase:
             await self._swap(removed, [], np.zeros((0, self.embedder.dim), np.float32))
             return True
 
-    async def import_path(self, path: Path | str, progress: bool = True) -> ImportReport:
-        """Import a Markdown file or a folder of them (front matter as in the sample).
+    async def import_path(
+        self, path: Path | str, progress: bool = True, *, suffixes: tuple[str, ...] = SUFFIXES
+    ) -> ImportReport:
+        """Import a file or a folder of them; re-importing updates articles by slug.
 
-        A file that cannot be read, parsed or stored becomes an error entry naming it;
-        the rest still import. Embeddings are computed in batches for the whole import,
-        and the index is written once at the end.
+        Formats: Markdown with front matter (as in the sample), HTML pages (main text
+        extracted, title from ``<h1>`` or ``<title>``), and CSV or JSON question/answer
+        pairs (one article per pair). A file, or a row of one, that cannot be read,
+        parsed or stored becomes an error entry naming it; the rest still import.
+        Embeddings are computed in batches for the whole import, and the index is
+        written once at the end. In a folder, only files ending in ``suffixes`` are read.
         """
         root = Path(path)
-        parsed, failures = await asyncio.to_thread(_read_articles, root)
+        parsed, failures = await asyncio.to_thread(
+            read_articles, root, progress=progress, suffixes=suffixes
+        )
         by_slug: dict[str, str] = {}
         items: list[tuple[str, ArticleInput]] = []
         for source, data in parsed:
@@ -424,7 +529,7 @@ class KnowledgeBase:
             by_slug[data.slug] = source
             items.append((source, data))
         results, errors = await self._write(items, by="import", progress=progress)
-        failures.extend(ImportFailure(source, _describe(exc)) for source, exc in errors)
+        failures.extend(ImportFailure(source, describe(exc)) for source, exc in errors)
         outcomes: dict[str, list[str]] = {"created": [], "updated": [], "unchanged": []}
         for result in results:
             key = "updated" if result.outcome == "rechunked" else result.outcome
@@ -436,20 +541,49 @@ class KnowledgeBase:
             errors=tuple(sorted(failures, key=lambda f: f.path)),
         )
 
+    async def export_to(self, directory: Path | str) -> list[Path]:
+        """Write every article (drafts too) as ``<slug>.md`` with front matter into
+        ``directory``; importing the folder again changes nothing."""
+        folder = Path(directory)
+        articles = await self.list_articles()
+
+        def write() -> list[Path]:
+            folder.mkdir(parents=True, exist_ok=True)
+            written = []
+            for article in articles:
+                path = folder / f"{article.slug}.md"
+                path.write_text(to_markdown(input_of(article)), encoding="utf-8")
+                written.append(path)
+            return written
+
+        return await asyncio.to_thread(write)
+
     async def seed_sample_if_empty(self) -> int:
         """Import the packaged sample when there is no article at all; how many were created."""
         async with self._sessionmaker() as session:
             if await store.count_articles(session):
                 return 0
-        report = await self.import_path(SAMPLE_DIR, progress=False)
+        # The sample folder also holds eval.csv, which is questions, not articles.
+        report = await self.import_path(SAMPLE_DIR, progress=False, suffixes=MARKDOWN_SUFFIXES)
         for failure in report.errors:
             log.warning("sample article %s not imported: %s", failure.path, failure.error)
         return len(report.created)
 
     async def _write(
-        self, items: Sequence[tuple[str, ArticleInput]], by: str | None, *, progress: bool
+        self,
+        items: Sequence[tuple[str, ArticleInput]],
+        by: str | None,
+        *,
+        progress: bool,
+        mode: WriteMode = "upsert",
+        slug: str | None = None,
+        expected_version: int | None = None,
     ) -> tuple[list[store.WriteResult], list[tuple[str, Exception]]]:
-        """Store articles one transaction each, then update the indexes and persist once."""
+        """Store articles one transaction each, then update the indexes and persist once.
+
+        A database error on one article is returned with its source and the others are
+        still stored; a refusal (:class:`KnowledgeError`) is raised.
+        """
         self._snapshot()
         chunked = [(source, data, self._chunks_of(data)) for source, data in items]
         texts = [c.text for _, _, chunks in chunked for c in chunks]
@@ -464,7 +598,16 @@ class KnowledgeBase:
                     chunked, desc="storing", unit="article", disable=not progress
                 ):
                     try:
-                        results.append(await self._write_one(data, chunks, by))
+                        results.append(
+                            await self._write_one(
+                                data,
+                                chunks,
+                                by,
+                                mode=mode,
+                                slug=slug,
+                                expected_version=expected_version,
+                            )
+                        )
                     except SQLAlchemyError as exc:
                         log.warning("article %s not stored: %s", source, exc)
                         errors.append((source, exc))
@@ -478,12 +621,27 @@ class KnowledgeBase:
         return results, errors
 
     async def _write_one(
-        self, data: ArticleInput, chunks: Sequence[ChunkData], by: str | None
+        self,
+        data: ArticleInput,
+        chunks: Sequence[ChunkData],
+        by: str | None,
+        *,
+        mode: WriteMode,
+        slug: str | None,
+        expected_version: int | None,
     ) -> store.WriteResult:
         for attempt in (1, 2):
             try:
                 async with self._sessionmaker() as session, session.begin():
-                    return await store.write_article(session, data, chunks, by)
+                    return await store.write_article(
+                        session,
+                        data,
+                        chunks,
+                        by,
+                        mode=mode,
+                        slug=slug,
+                        expected_version=expected_version,
+                    )
             except IntegrityError:
                 # Another process created the same slug between our read and insert:
                 # the second attempt finds it and updates it.
@@ -496,15 +654,23 @@ class KnowledgeBase:
     ) -> None:
         """Apply a change to a copy of the indexes, make it current, persist it. Lock held."""
         current = self._snapshot()
-        new_vectors = current.vectors.copy()
-        new_vectors.remove(removed)
-        if added and vectors is not None:
-            new_vectors.add([c.id for c in added], vectors)
+
+        def change() -> VectorIndex:
+            # Usually a cheap delta update, but it may merge into or rebuild the HNSW
+            # graph (seconds at 10^5+ passages): run it off the event loop.
+            changed = current.vectors.copy()
+            changed.remove(removed)
+            if added and vectors is not None:
+                changed.add([c.id for c in added], vectors)
+            return changed
+
+        new_vectors = await asyncio.to_thread(change)
         chunks = dict(current.chunks)
         for chunk_id in removed:
             chunks.pop(chunk_id, None)
         chunks.update((c.id, c) for c in added)
-        snap = _Snapshot.build(new_vectors, chunks.values())
+        # BM25 is rebuilt whole (seconds at 100k passages): off the event loop.
+        snap = await asyncio.to_thread(_Snapshot.build, new_vectors, list(chunks.values()))
         self._snap = snap
         await self._persist(snap)
 
@@ -514,29 +680,18 @@ def _is_follow_up(question: str) -> bool:
     return len(words) <= FOLLOW_UP_MAX_WORDS or bool(_FOLLOW_UP_START.match(question))
 
 
-def _describe(exc: Exception) -> str:
-    text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-    return text[:300]
+def _close_calls(
+    hits: Sequence[SearchHit], bar: float, margin: float = CLARIFY_MARGIN
+) -> list[SearchHit]:
+    """The best hit and the others about as confident as it, all at or above ``bar``.
 
-
-def _read_articles(root: Path) -> tuple[list[tuple[str, ArticleInput]], list[ImportFailure]]:
-    """Parse every ``.md`` file under ``root`` (or ``root`` itself); failures by file."""
-    if root.is_file():
-        files = [root]
-    elif root.is_dir():
-        files = sorted(
-            p
-            for p in root.rglob("*.md")
-            if not any(part.startswith(".") for part in p.relative_to(root).parts)
-        )
-    else:
-        return [], [ImportFailure(str(root), "no such file or folder")]
-    parsed: list[tuple[str, ArticleInput]] = []
-    failures: list[ImportFailure] = []
-    for file in files:
-        try:
-            text = file.read_text(encoding="utf-8")
-            parsed.append((str(file), parse_markdown_article(text, fallback_slug=file.stem)))
-        except (OSError, UnicodeDecodeError, ArticleFormatError) as exc:
-            failures.append(ImportFailure(str(file), _describe(exc)))
-    return parsed, failures
+    Compared before clipping to 0..1, so two passages that both saturate the scale are
+    still told apart by their cosines.
+    """
+    span = COSINE_CEIL - COSINE_FLOOR
+    best = hits[0]
+    close = [best]
+    for hit in hits[1:]:
+        if hit.score >= bar and (best.dense_score - hit.dense_score) / span <= margin:
+            close.append(hit)
+    return close

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Literal
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import Text, cast, delete, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import defer
 
-from omnidesk.knowledge.articles import ArticleInput
+from omnidesk.knowledge.articles import ArticleConflictError, ArticleInput, ArticleNotFoundError
 from omnidesk.knowledge.chunking import ChunkData, split_chunk_text
 from omnidesk.knowledge.models import Article, ArticleRevision, ArticleStatus, Chunk
 
@@ -75,9 +78,78 @@ async def list_articles(session: AsyncSession, *, published_only: bool) -> list[
     return list(await session.scalars(query))
 
 
+@dataclass(frozen=True, slots=True)
+class ArticleFilter:
+    """What an article list is narrowed to; ``None`` (or empty) means any."""
+
+    status: ArticleStatus | None = None
+    category: str | None = None
+    tag: str | None = None
+    language: str | None = None
+    query: str | None = None  # words that must all appear in the title, slug or body
+
+
+def _like(text: str) -> str:
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+async def find_articles(session: AsyncSession, where: ArticleFilter) -> list[Article]:
+    """Articles matching ``where``, by category then title; bodies are not loaded."""
+    query = (
+        select(Article)
+        .options(defer(Article.body))
+        .order_by(Article.category, Article.title, Article.slug)
+    )
+    if where.status is not None:
+        query = query.where(Article.status == where.status.value)
+    if where.category:
+        query = query.where(Article.category == where.category)
+    if where.language:
+        query = query.where(Article.language == where.language)
+    for word in (where.query or "").split():
+        pattern = _like(word)
+        query = query.where(
+            or_(
+                Article.title.ilike(pattern, escape="\\"),
+                Article.slug.ilike(pattern, escape="\\"),
+                Article.body.ilike(pattern, escape="\\"),
+            )
+        )
+    if where.tag:
+        # Tags are a JSON list: narrow in SQL on its text (portable across SQLite and
+        # PostgreSQL), then compare exactly here.
+        needle = json.dumps(where.tag.strip())
+        query = query.where(cast(Article.tags, Text).ilike(_like(needle), escape="\\"))
+    rows = list(await session.scalars(query))
+    if where.tag:
+        wanted = where.tag.strip().casefold()
+        rows = [a for a in rows if any(str(t).casefold() == wanted for t in a.tags or [])]
+    return rows
+
+
+async def categories(session: AsyncSession) -> list[str]:
+    rows = await session.scalars(
+        select(Article.category).where(Article.category.is_not(None)).distinct()
+    )
+    return sorted(c for c in rows if c)
+
+
+async def revisions(session: AsyncSession, article_id: int) -> list[ArticleRevision]:
+    """Every revision of an article, newest first."""
+    return list(
+        await session.scalars(
+            select(ArticleRevision)
+            .where(ArticleRevision.article_id == article_id)
+            .order_by(ArticleRevision.version.desc())
+        )
+    )
+
+
 def _same_content(article: Article, data: ArticleInput) -> bool:
     return (
-        article.title == data.title
+        article.slug == data.slug
+        and article.title == data.title
         and article.body == data.body
         and article.category == data.category
         and list(article.tags or []) == list(data.tags)
@@ -86,18 +158,48 @@ def _same_content(article: Article, data: ArticleInput) -> bool:
     )
 
 
+WriteMode = Literal["upsert", "create", "update"]
+
+
 async def write_article(
-    session: AsyncSession, data: ArticleInput, chunks: Sequence[ChunkData], by: str | None
+    session: AsyncSession,
+    data: ArticleInput,
+    chunks: Sequence[ChunkData],
+    by: str | None,
+    *,
+    mode: WriteMode = "upsert",
+    slug: str | None = None,
+    expected_version: int | None = None,
 ) -> WriteResult:
-    """Insert or update ``data`` by slug in the session's transaction.
+    """Insert or update ``data`` in the session's transaction.
+
+    ``mode="upsert"`` matches by ``data.slug``; ``"create"`` refuses a slug in use;
+    ``"update"`` changes the article ``slug`` (default ``data.slug``), which may be
+    renamed to ``data.slug``, and refuses when its version is not ``expected_version``.
+    Refusals raise before anything is written, so the caller's rollback leaves no trace.
 
     A content change bumps the version and records a revision; the chunks are replaced
     when their texts differ (also after a change of chunking settings). Draft articles
     get ``chunks=[]`` from the caller and so leave the index.
     """
+    current_slug = slug or data.slug
     article = await session.scalar(
-        select(Article).where(Article.slug == data.slug).with_for_update()
+        select(Article).where(Article.slug == current_slug).with_for_update()
     )
+    if mode == "create" and article is not None:
+        raise ArticleConflictError(f"an article with slug {data.slug!r} already exists")
+    if mode == "update":
+        if article is None:
+            raise ArticleNotFoundError(f"no article with slug {current_slug!r}")
+        if expected_version is not None and article.version != expected_version:
+            raise ArticleConflictError(
+                f"article {current_slug!r} was changed meanwhile (now version "
+                f"{article.version}, you edited version {expected_version}); reload it"
+            )
+    if article is not None and data.slug != article.slug:
+        taken = await session.scalar(select(Article.id).where(Article.slug == data.slug))
+        if taken is not None:
+            raise ArticleConflictError(f"an article with slug {data.slug!r} already exists")
     old: list[tuple[int, str]] = []
     if article is None:
         article = Article(slug=data.slug, version=1)
@@ -121,6 +223,7 @@ async def write_article(
             outcome = "updated"
 
     if outcome != "rechunked":
+        article.slug = data.slug
         article.title = data.title
         article.body = data.body
         article.category = data.category
@@ -137,6 +240,10 @@ async def write_article(
                 title=data.title,
                 body=data.body,
                 status=data.status.value,
+                slug=data.slug,
+                category=data.category,
+                tags=list(data.tags),
+                language=data.language,
                 changed_by=by,
             )
         )

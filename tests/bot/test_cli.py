@@ -25,7 +25,7 @@ def run(data_dir: Path, *args: str, input: str | None = None) -> str:
 
 def test_db_upgrade(data_dir: Path) -> None:
     out = run(data_dir, "db", "upgrade")
-    assert "database is at revision 0002" in out
+    assert "database is at revision 0003" in out
     assert (data_dir / "omnidesk.db").is_file()
 
 
@@ -72,3 +72,72 @@ def test_kb_import_folder_updates_by_slug_and_names_broken_files(
     assert "broken.md" in result.output
     out = run(data_dir, "kb", "search", "do gift cards expire", "--json")
     assert json.loads(out.strip().splitlines()[-1])["hits"][0]["slug"] == "gift-cards"
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "question", "slug"),
+    [
+        (
+            "warranty.csv",
+            "question,answer\nHow long is the lamp warranty?,Every lamp has a 2 year warranty.\n",
+            "how long is the warranty on a lamp",
+            "how-long-is-the-lamp-warranty",
+        ),
+        (
+            "students.json",
+            '[{"question": "Is there a student discount?", "answer": "Students get 15 % off."}]',
+            "do students get a discount",
+            "is-there-a-student-discount",
+        ),
+        (
+            "dimmer-switch.html",
+            "<html><head><title>Dimmer | Lumen</title></head><body><nav>Home Shop</nav>"
+            "<main><h1>Using a wall dimmer with the lamp</h1><p>Lumen lamps work with "
+            "trailing-edge wall dimmers; leading-edge dimmers make the light flicker.</p>"
+            "</main></body></html>",
+            "can I put the lamp on a wall dimmer",
+            "dimmer-switch",
+        ),
+    ],
+)
+def test_kb_import_single_file_of_each_format(
+    data_dir: Path, tmp_path: Path, name: str, content: str, question: str, slug: str
+) -> None:
+    path = tmp_path / name
+    path.write_text(content)
+    out = run(data_dir, "kb", "import", str(path))
+    assert "1 created, 0 updated, 0 unchanged, 0 failed" in out
+    found = run(data_dir, "kb", "search", question, "--json")
+    assert json.loads(found.strip().splitlines()[-1])["hits"][0]["slug"] == slug
+    again = run(data_dir, "kb", "import", str(path))
+    assert "0 created, 0 updated, 1 unchanged, 0 failed" in again
+
+
+def test_kb_export_round_trips_through_import(data_dir: Path, tmp_path: Path) -> None:
+    out = run(data_dir, "kb", "export", str(tmp_path / "export"))
+    files = sorted((tmp_path / "export").glob("*.md"))
+    assert f"{len(files)} articles written" in out and len(files) >= 30
+    text = (tmp_path / "export" / "reset-password.md").read_text()
+    assert text.startswith("---\ntitle: How to reset your password\nslug: reset-password\n")
+    again = run(data_dir, "kb", "import", str(tmp_path / "export"))
+    assert f"0 created, 0 updated, {len(files)} unchanged, 0 failed" in again
+
+
+def test_kb_eval_prints_the_scores_and_writes_json(data_dir: Path, tmp_path: Path) -> None:
+    report_path = tmp_path / "report.json"
+    out = run(data_dir, "kb", "eval", "--json", str(report_path))
+    assert "148 questions" in out
+    assert "hit@1 0.9" in out and "hit@5 0.9" in out and "MRR 0.9" in out
+    assert "answered (confidence >= 0.50)" in out and "of those right" in out
+    report = json.loads(report_path.read_text())
+    assert report["cases"] == 148 and report["hit_at_1"] >= 0.88
+
+    mine = tmp_path / "mine.csv"
+    mine.write_text("question,expected\nforgot my password,reset-password\n")
+    out = run(data_dir, "kb", "eval", str(mine))
+    assert "1 questions" in out and "hit@1 1.000" in out
+
+    bad = tmp_path / "bad.csv"
+    bad.write_text("q,a\n1,2\n")
+    result = CliRunner().invoke(main, ["--data-dir", str(data_dir), "kb", "eval", str(bad)])
+    assert result.exit_code == 1 and "'question' and 'expected'" in result.output

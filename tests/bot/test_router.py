@@ -151,3 +151,36 @@ async def test_choosing_a_suggested_article(chat: Chat) -> None:
     [reply] = await chat.press(f"{Action.ARTICLE_PREFIX}reset-password", "Reset password")
     assert reply.citations and reply.citations[0].slug == "reset-password"
     assert reply.text
+
+
+async def test_close_call_asks_which_article_is_meant(chat: Chat) -> None:
+    # Two sample articles answer this about equally well (see CLARIFY_MARGIN).
+    [reply] = await chat.say("you charged me after I already cancelled my plus membership")
+    assert reply.author == "bot" and reply.text == "Did you mean one of these?"
+    assert not reply.citations
+    payloads = [b.payload for b in reply.buttons]
+    assert payloads == [
+        f"{Action.ARTICLE_PREFIX}subscription-refund",
+        f"{Action.ARTICLE_PREFIX}failed-payment",
+        Action.HUMAN,
+    ]
+    assert reply.buttons[-1].label == "Talk to a person"
+    conversation = await _conversation(chat)
+    assert conversation.low_confidence_streak == 0
+    assert conversation.state == ConversationState.BOT
+
+    [answer] = await chat.press(payloads[0], reply.buttons[0].label)
+    assert answer.citations and answer.citations[0].slug == "subscription-refund"
+    assert {b.payload for b in answer.buttons} == {Action.HELPFUL, Action.NOT_HELPFUL}
+
+
+async def test_clear_question_gets_no_clarifying_question(chat: Chat) -> None:
+    [reply] = await chat.say("how do I update my credit card")
+    assert reply.citations and reply.citations[0].slug == "change-payment-method"
+    assert reply.text != "Did you mean one of these?"
+
+
+async def test_greeting_is_answered_without_counting_as_unsure(chat: Chat) -> None:
+    [reply] = await chat.say("Hello!")
+    assert reply.author == "bot" and reply.text.startswith("Hi!")
+    assert (await _conversation(chat)).low_confidence_streak == 0

@@ -2,9 +2,13 @@
  * omnidesk agent console.
  *
  * A conversation list by state (polled every 2 s), the selected conversation's
- * history, a reply box, and Take / Resolve. Talks to /api/v1 with a bearer token
- * that comes from the URL fragment (#token=...) once and then lives in
- * sessionStorage. All text from the API is rendered with textContent.
+ * history, a reply box, and Take / Resolve. Signed in with the admin token it also
+ * offers the admin views: Articles (list, editor with live preview, history,
+ * evaluation) and Gaps (what the bot could not answer, with one-click drafts).
+ * Talks to /api/v1 with a bearer token that comes from the URL fragment
+ * (#token=...) once and then lives in sessionStorage. All text from the API is
+ * rendered with textContent; only the article preview is HTML, and that comes from
+ * the server's safe Markdown renderer (raw HTML escaped).
  * Plain ES2020, no dependencies, no build step.
  */
 (() => {
@@ -13,6 +17,9 @@
   const TOKEN_KEY = "omnidesk.console_token";
   const AGENT_KEY = "omnidesk.agent_name";
   const TAB_KEY = "omnidesk.console_tab";
+  const VIEW_KEY = "omnidesk.console_view";
+  const VIEWS = ["conversations", "articles", "gaps"];
+  const PREVIEW_DELAY_MS = 300;
   const POLL_MS = 2000;
   const ERROR_VISIBLE_MS = 6000;
   const STATES = ["queued", "assigned", "bot", "resolved", "all"];
@@ -46,6 +53,43 @@
     reply: $(".oc-reply"),
     send: $(".oc-send"),
     error: $(".oc-error"),
+    nav: $(".oc-nav"),
+    navButtons: Array.from(document.querySelectorAll(".oc-nav-btn")),
+    articles: $(".oc-articles"),
+    articleSearch: $(".oc-article-search"),
+    filterStatus: $(".oc-filter-status"),
+    filterCategory: $(".oc-filter-category"),
+    newArticle: $(".oc-new-article"),
+    evaluate: $(".oc-evaluate"),
+    articleList: $(".oc-article-list"),
+    articleEmpty: $(".oc-article-empty"),
+    articlePlaceholder: $(".oc-article-placeholder"),
+    editor: $(".oc-editor"),
+    editorTitle: $(".oc-editor-title"),
+    editorMeta: $(".oc-editor-meta"),
+    save: $(".oc-save"),
+    publish: $(".oc-publish"),
+    remove: $(".oc-delete"),
+    inTitle: $(".oc-in-title"),
+    inSlug: $(".oc-in-slug"),
+    inCategory: $(".oc-in-category"),
+    inTags: $(".oc-in-tags"),
+    inLanguage: $(".oc-in-language"),
+    inStatus: $(".oc-in-status"),
+    inBody: $(".oc-in-body"),
+    categories: $("#oc-categories"),
+    preview: $(".oc-preview"),
+    historyList: $(".oc-history-list"),
+    evalPanel: $(".oc-eval"),
+    evalClose: $(".oc-eval-close"),
+    evalStatus: $(".oc-eval-status"),
+    evalMetrics: $(".oc-eval-metrics"),
+    evalCalibration: $(".oc-eval-calibration"),
+    evalMisses: $(".oc-eval-misses"),
+    gaps: $(".oc-gaps"),
+    gapsRefresh: $(".oc-gaps-refresh"),
+    gapsStatus: $(".oc-gaps-status"),
+    gapList: $(".oc-gap-list"),
   };
 
   // -- storage ---------------------------------------------------------------------
@@ -82,6 +126,8 @@
     listSeq: 0,
     detailSeq: 0,
     busy: false,
+    role: null,
+    view: "conversations",
   };
 
   // -- DOM helpers -------------------------------------------------------------------
@@ -222,7 +268,11 @@
 
   function showLogin(message) {
     stopPolling();
+    state.role = null;
     ui.main.hidden = true;
+    ui.articles.hidden = true;
+    ui.gaps.hidden = true;
+    ui.nav.hidden = true;
     ui.logout.hidden = true;
     ui.agentLabel.hidden = true;
     ui.login.hidden = false;
@@ -238,14 +288,48 @@
     showLogin(message);
   }
 
-  function signIn(token) {
+  async function signIn(token) {
     state.token = token;
     storageSet("sessionStorage", TOKEN_KEY, token);
     ui.login.hidden = true;
-    ui.main.hidden = false;
     ui.logout.hidden = false;
     ui.agentLabel.hidden = false;
-    selectTab(state.tab);
+    let role = "agent";
+    try {
+      role = (await api("GET", "/whoami")).role || "agent";
+    } catch (err) {
+      if (err instanceof AuthError) return; // signed out already
+      report(err);
+    }
+    if (state.token !== token) return;
+    state.role = role;
+    ui.nav.hidden = role !== "admin";
+    const saved = storageGet("sessionStorage", VIEW_KEY);
+    showView(role === "admin" && VIEWS.includes(saved) ? saved : "conversations");
+  }
+
+  function showView(view) {
+    state.view = state.role === "admin" && VIEWS.includes(view) ? view : "conversations";
+    storageSet("sessionStorage", VIEW_KEY, state.view);
+    for (const button of ui.navButtons) {
+      const active = button.dataset.view === state.view;
+      button.classList.toggle("oc-active", active);
+      if (active) button.setAttribute("aria-current", "page");
+      else button.removeAttribute("aria-current");
+    }
+    ui.main.hidden = state.view !== "conversations";
+    ui.articles.hidden = state.view !== "articles";
+    ui.gaps.hidden = state.view !== "gaps";
+    if (state.view === "conversations") selectTab(state.tab);
+    else stopPolling(); // the conversation list is not on screen
+    if (state.view === "articles") loadArticles().catch(report);
+    if (state.view === "gaps") loadGaps().catch(report);
+  }
+
+  for (const button of ui.navButtons) {
+    button.addEventListener("click", () => {
+      if (button.dataset.view !== state.view && confirmDiscard()) showView(button.dataset.view);
+    });
   }
 
   ui.loginForm.addEventListener("submit", (event) => {
@@ -275,7 +359,7 @@
   }
 
   async function poll() {
-    if (!state.token) return;
+    if (!state.token || state.view !== "conversations") return;
     if (document.visibilityState === "hidden") {
       schedulePoll(); // no point in refreshing a tab nobody looks at
       return;
@@ -678,6 +762,412 @@
     storageSet("localStorage", AGENT_KEY, name);
     if (state.conversation) renderConversation(state.conversation);
   });
+
+  // == admin: articles ===================================================================
+
+  const editor = {
+    slug: null, // null while writing a new article
+    version: null,
+    status: "draft",
+    dirty: false,
+    previewTimer: 0,
+    previewSeq: 0,
+    listSeq: 0,
+    busy: false,
+  };
+  let searchTimer = 0;
+
+  function confirmDiscard() {
+    if (!editor.dirty) return true;
+    if (!window.confirm("Discard the unsaved changes to this article?")) return false;
+    editor.dirty = false;
+    return true;
+  }
+
+  function articleQuery() {
+    const params = new URLSearchParams();
+    if (ui.filterStatus.value) params.set("status", ui.filterStatus.value);
+    if (ui.filterCategory.value) params.set("category", ui.filterCategory.value);
+    const q = ui.articleSearch.value.trim();
+    if (q) params.set("q", q);
+    const text = params.toString();
+    return text ? `?${text}` : "";
+  }
+
+  async function loadArticles() {
+    const seq = ++editor.listSeq;
+    const data = await api("GET", `/articles${articleQuery()}`);
+    if (seq !== editor.listSeq) return;
+    renderCategories(Array.isArray(data.categories) ? data.categories : []);
+    renderArticleList(Array.isArray(data.articles) ? data.articles : []);
+  }
+
+  function renderCategories(categories) {
+    const chosen = ui.filterCategory.value;
+    ui.filterCategory.replaceChildren(
+      el("option", { value: "", text: "All categories" }),
+      ...categories.map((c) => el("option", { value: c, text: c })),
+    );
+    ui.filterCategory.value = categories.includes(chosen) ? chosen : "";
+    ui.categories.replaceChildren(...categories.map((c) => el("option", { value: c })));
+  }
+
+  function renderArticleList(articles) {
+    const rows = articles
+      .filter((a) => a && typeof a.slug === "string")
+      .map((a) => {
+        const button = el(
+          "button",
+          { type: "button", class: "oc-article-row", "data-slug": a.slug },
+          el("span", { class: "oc-article-row-title", text: a.title || a.slug }),
+          el(
+            "span",
+            { class: "oc-badges" },
+            el("span", { class: `oc-badge oc-status-${a.status}`, text: a.status || "" }),
+            a.category ? el("span", { class: "oc-badge", text: a.category }) : null,
+            el("span", { class: "oc-article-row-slug", text: a.slug }),
+          ),
+        );
+        const selected = a.slug === editor.slug;
+        button.classList.toggle("oc-selected", selected);
+        if (selected) button.setAttribute("aria-current", "true");
+        button.addEventListener("click", () => {
+          if (a.slug !== editor.slug && confirmDiscard()) openArticle(a.slug).catch(report);
+        });
+        return el("li", {}, button);
+      });
+    ui.articleList.replaceChildren(...rows);
+    ui.articleEmpty.hidden = rows.length > 0;
+  }
+
+  function markSelected() {
+    for (const button of ui.articleList.querySelectorAll(".oc-article-row")) {
+      const selected = button.dataset.slug === editor.slug;
+      button.classList.toggle("oc-selected", selected);
+      if (selected) button.setAttribute("aria-current", "true");
+      else button.removeAttribute("aria-current");
+    }
+  }
+
+  async function openArticle(slug) {
+    const data = await api("GET", `/articles/${encodeURIComponent(slug)}`);
+    fillEditor(data.article);
+    await loadHistory();
+  }
+
+  function fillEditor(article) {
+    const a = article || {};
+    editor.slug = a.slug || null;
+    editor.version = typeof a.version === "number" ? a.version : null;
+    editor.status = a.status || "draft";
+    ui.inTitle.value = a.title || "";
+    ui.inSlug.value = a.slug || "";
+    ui.inCategory.value = a.category || "";
+    ui.inTags.value = Array.isArray(a.tags) ? a.tags.join(", ") : "";
+    ui.inLanguage.value = a.language || "en";
+    ui.inStatus.value = editor.status;
+    ui.inBody.value = typeof a.body === "string" ? a.body : "";
+    editor.dirty = false;
+    renderEditorHead(a);
+    ui.articlePlaceholder.hidden = true;
+    ui.editor.hidden = false;
+    if (!editor.slug) ui.historyList.replaceChildren();
+    markSelected();
+    schedulePreview(0);
+  }
+
+  function renderEditorHead(a) {
+    ui.editorTitle.textContent = editor.slug ? a.title || editor.slug : "New article";
+    const parts = [];
+    const add = (label, value) => {
+      if (value === null || value === undefined || value === "") return;
+      parts.push(
+        el(
+          "span",
+          { class: "oc-meta-item" },
+          el("span", { class: "oc-meta-label", text: label }),
+          el("span", { class: "oc-meta-value", text: String(value) }),
+        ),
+      );
+    };
+    if (editor.slug) {
+      add("Status", a.status);
+      add("Version", a.version);
+      add("Updated", relativeTime(a.updated_at));
+      add("By", a.updated_by);
+    }
+    ui.editorMeta.replaceChildren(...parts);
+    const link = safeHref(a.url);
+    if (editor.slug && a.status === "published" && link) {
+      ui.editorMeta.append(
+        el("a", { class: "oc-meta-item", href: link, target: "_blank", rel: "noopener noreferrer", text: "View page" }),
+      );
+    }
+    ui.publish.textContent = editor.slug && editor.status === "published" ? "Unpublish" : "Publish";
+    ui.remove.hidden = !editor.slug;
+    setEditorBusy(editor.busy);
+  }
+
+  function setEditorBusy(busy) {
+    editor.busy = busy;
+    ui.save.disabled = busy;
+    ui.publish.disabled = busy;
+    ui.remove.disabled = busy;
+  }
+
+  function editorFields(status) {
+    const fields = {
+      title: ui.inTitle.value,
+      category: ui.inCategory.value.trim() || null,
+      tags: ui.inTags.value
+        .split(",")
+        .map((t) => t.trim())
+        .filter(Boolean),
+      language: ui.inLanguage.value.trim() || "en",
+      status,
+      body: ui.inBody.value,
+    };
+    const slug = ui.inSlug.value.trim();
+    if (slug) fields.slug = slug;
+    return fields;
+  }
+
+  async function saveArticle(status) {
+    if (editor.busy) return;
+    if (!ui.inTitle.value.trim()) {
+      showError("Give the article a title.");
+      ui.inTitle.focus();
+      return;
+    }
+    setEditorBusy(true);
+    try {
+      const body = { ...editorFields(status), by: agentName() };
+      let data;
+      if (editor.slug) {
+        body.version = editor.version;
+        data = await api("PATCH", `/articles/${encodeURIComponent(editor.slug)}`, body);
+      } else {
+        data = await api("POST", "/articles", body);
+      }
+      fillEditor(data.article);
+      await Promise.all([loadArticles(), loadHistory()]);
+    } catch (err) {
+      report(err); // the edits stay in the form so nothing is lost
+    } finally {
+      setEditorBusy(false);
+    }
+  }
+
+  async function deleteArticle() {
+    if (!editor.slug || editor.busy) return;
+    if (!window.confirm(`Delete “${ui.inTitle.value || editor.slug}”? This cannot be undone.`)) return;
+    setEditorBusy(true);
+    try {
+      await api("DELETE", `/articles/${encodeURIComponent(editor.slug)}`, { by: agentName() });
+      editor.slug = null;
+      editor.dirty = false;
+      ui.editor.hidden = true;
+      ui.articlePlaceholder.hidden = false;
+      await loadArticles();
+    } catch (err) {
+      report(err);
+    } finally {
+      setEditorBusy(false);
+    }
+  }
+
+  async function loadHistory() {
+    const slug = editor.slug;
+    if (!slug) return;
+    const data = await api("GET", `/articles/${encodeURIComponent(slug)}/revisions`);
+    if (slug !== editor.slug) return;
+    const items = (Array.isArray(data.revisions) ? data.revisions : []).map((r) => {
+      const changed = Array.isArray(r.changed) ? r.changed.join(", ") : "";
+      return el(
+        "li",
+        { class: "oc-history-item", "data-version": String(r.version) },
+        el("span", { class: "oc-history-version", text: `v${r.version}` }),
+        el("span", { class: "oc-history-by", text: r.by || "unknown" }),
+        el("time", { class: "oc-history-at", datetime: r.at || null, text: clockTime(r.at) }),
+        el("span", { class: "oc-history-changed", text: changed }),
+      );
+    });
+    ui.historyList.replaceChildren(...items);
+  }
+
+  // -- live preview: the server renders, so the preview is exactly the article page.
+
+  function schedulePreview(delay = PREVIEW_DELAY_MS) {
+    clearTimeout(editor.previewTimer);
+    editor.previewTimer = setTimeout(() => renderPreview().catch(report), delay);
+  }
+
+  async function renderPreview() {
+    const seq = ++editor.previewSeq;
+    const body = ui.inBody.value;
+    if (!body.trim()) {
+      ui.preview.replaceChildren(el("p", { class: "oc-muted", text: "Nothing to preview yet." }));
+      return;
+    }
+    const data = await api("POST", "/articles/preview", { body });
+    if (seq !== editor.previewSeq) return; // a newer keystroke won
+    // Safe: the server escapes raw HTML and refuses javascript: links.
+    ui.preview.innerHTML = typeof data.html === "string" ? data.html : "";
+  }
+
+  for (const input of [ui.inTitle, ui.inSlug, ui.inCategory, ui.inTags, ui.inLanguage, ui.inStatus]) {
+    input.addEventListener("input", () => {
+      editor.dirty = true;
+    });
+  }
+  ui.inBody.addEventListener("input", () => {
+    editor.dirty = true;
+    schedulePreview();
+  });
+  ui.editor.addEventListener("submit", (event) => {
+    event.preventDefault();
+    saveArticle(ui.inStatus.value);
+  });
+  ui.publish.addEventListener("click", () => {
+    saveArticle(editor.slug && editor.status === "published" ? "draft" : "published");
+  });
+  ui.remove.addEventListener("click", deleteArticle);
+  ui.newArticle.addEventListener("click", () => {
+    if (!confirmDiscard()) return;
+    fillEditor(null);
+    ui.inTitle.focus();
+  });
+  ui.filterStatus.addEventListener("change", () => loadArticles().catch(report));
+  ui.filterCategory.addEventListener("change", () => loadArticles().catch(report));
+  ui.articleSearch.addEventListener("input", () => {
+    clearTimeout(searchTimer);
+    searchTimer = setTimeout(() => loadArticles().catch(report), PREVIEW_DELAY_MS);
+  });
+  window.addEventListener("beforeunload", (event) => {
+    if (editor.dirty) event.preventDefault();
+  });
+
+  // -- evaluation --------------------------------------------------------------------
+
+  function percent(value) {
+    return typeof value === "number" ? `${(value * 100).toFixed(1)} %` : "–";
+  }
+
+  async function runEvaluation() {
+    ui.evalPanel.hidden = false;
+    ui.evaluate.disabled = true;
+    ui.evalStatus.textContent = "Evaluating the sample questions…";
+    ui.evalMetrics.replaceChildren();
+    ui.evalCalibration.textContent = "";
+    ui.evalMisses.replaceChildren();
+    try {
+      const { report: r } = await api("POST", "/kb/eval");
+      ui.evalStatus.textContent = `${r.cases} questions`;
+      const metric = (name, value) =>
+        el(
+          "div",
+          { class: "oc-eval-metric" },
+          el("dt", { text: name }),
+          el("dd", { text: typeof value === "number" ? value.toFixed(3) : "–" }),
+        );
+      ui.evalMetrics.replaceChildren(
+        metric("hit@1", r.hit_at_1),
+        metric("hit@5", r.hit_at_5),
+        metric("MRR", r.mrr),
+      );
+      let calibration =
+        `Calibration: ${percent(r.answered)} answered (confidence ≥ ${Number(r.threshold).toFixed(2)}), ` +
+        `${percent(r.answered_right)} of those right.`;
+      if (r.clarified) {
+        calibration += ` ${percent(r.clarified)} get “Did you mean…?”; ${percent(r.clarified_right)} of those offer the right article.`;
+      }
+      ui.evalCalibration.textContent = calibration;
+      const misses = Array.isArray(r.misses) ? r.misses.slice(0, 10) : [];
+      ui.evalMisses.replaceChildren(
+        ...misses.map((m) =>
+          el(
+            "li",
+            {},
+            el("span", { class: "oc-miss-q", text: m.question }),
+            el("span", {
+              class: "oc-muted",
+              text: ` — expected ${m.expected}, got ${m.got || "nothing"}${m.rank ? ` (rank ${m.rank})` : ""}`,
+            }),
+          ),
+        ),
+      );
+    } catch (err) {
+      ui.evalStatus.textContent = "";
+      report(err);
+    } finally {
+      ui.evaluate.disabled = false;
+    }
+  }
+
+  ui.evaluate.addEventListener("click", runEvaluation);
+  ui.evalClose.addEventListener("click", () => {
+    ui.evalPanel.hidden = true;
+  });
+
+  // == admin: gaps =======================================================================
+
+  async function loadGaps() {
+    ui.gapsStatus.textContent = "Loading…";
+    const data = await api("GET", "/kb/gaps");
+    const topics = Array.isArray(data.topics) ? data.topics : [];
+    ui.gapsStatus.textContent = topics.length
+      ? `${topics.length} ${topics.length === 1 ? "topic" : "topics"}, most asked first.`
+      : "Nothing unanswered in this period.";
+    ui.gapList.replaceChildren(...topics.map(buildTopic));
+  }
+
+  function buildTopic(topic) {
+    const signals = topic.signals || {};
+    const labels = { unanswered: "unsure", not_helpful: "not helpful", escalated: "handed off" };
+    const badges = el(
+      "span",
+      { class: "oc-badges" },
+      ...Object.keys(labels)
+        .filter((k) => signals[k])
+        .map((k) => el("span", { class: "oc-badge", text: `${labels[k]} ${signals[k]}` })),
+    );
+    const draft = el("button", { type: "button", class: "oc-draft oc-btn oc-btn-secondary", text: "Draft article" });
+    draft.addEventListener("click", () => draftFromTopic(topic, draft));
+    const examples = (Array.isArray(topic.examples) ? topic.examples : []).map((q) =>
+      el("li", { text: q }),
+    );
+    return el(
+      "li",
+      { class: "oc-gap", "data-topic": topic.id },
+      el(
+        "header",
+        { class: "oc-gap-head" },
+        el("span", { class: "oc-gap-count", text: String(topic.count), title: "times asked" }),
+        el("h3", { class: "oc-gap-title", text: topic.title }),
+        draft,
+      ),
+      badges,
+      el("ul", { class: "oc-gap-examples" }, ...examples),
+      el("p", { class: "oc-muted", text: `last asked ${relativeTime(topic.last_seen)}` }),
+    );
+  }
+
+  async function draftFromTopic(topic, button) {
+    button.disabled = true;
+    try {
+      const data = await api("POST", "/kb/gaps/draft", { examples: topic.examples, by: agentName() });
+      ui.filterStatus.value = "";
+      showView("articles");
+      fillEditor(data.article);
+      await loadHistory();
+    } catch (err) {
+      report(err);
+    } finally {
+      button.disabled = false;
+    }
+  }
+
+  ui.gapsRefresh.addEventListener("click", () => loadGaps().catch(report));
 
   // -- start -----------------------------------------------------------------------------
 

@@ -1,0 +1,209 @@
+"""Retrieval evaluation: questions with the article that should answer them, scored as
+hit@1, hit@5, MRR and the calibration of the answer bar.
+
+The scoring is pure (:func:`summarise` over :class:`CaseResult`), so benchmarks can
+feed it rankings from any index; :func:`evaluate` runs a started :class:`KnowledgeBase`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+import io
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from omnidesk.knowledge.articles import KnowledgeError
+
+if TYPE_CHECKING:
+    from omnidesk.knowledge.service import KnowledgeBase
+
+SAMPLE_EVAL = Path(__file__).resolve().parent / "sample" / "eval.csv"
+MAX_CASES = 5000
+# Accepted names of the column holding the expected article's slug.
+EXPECTED_COLUMNS = ("expected", "expected_slug", "slug")
+RANK_DEPTH = 5
+
+
+class EvaluationError(KnowledgeError, ValueError):
+    """An evaluation file that cannot be used; the message says why."""
+
+
+@dataclass(frozen=True, slots=True)
+class EvalCase:
+    question: str
+    expected: str  # slug of the article that answers it
+
+
+@dataclass(frozen=True, slots=True)
+class CaseResult:
+    """What retrieval did with one question."""
+
+    case: EvalCase
+    ranked: tuple[str, ...]  # slugs, best first, up to RANK_DEPTH
+    confidence: float  # of the top hit; 0 without one
+    kind: str = "answer"  # what the bot would do: "answer", "clarify" or "unsure"
+    offered: tuple[str, ...] = ()  # the choices of a "clarify"
+
+    @property
+    def rank(self) -> int | None:
+        """1-based rank of the expected article, None if not in ``ranked``."""
+        try:
+            return self.ranked.index(self.case.expected) + 1
+        except ValueError:
+            return None
+
+
+@dataclass(frozen=True, slots=True)
+class Miss:
+    question: str
+    expected: str
+    got: str | None
+    rank: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class EvalReport:
+    """Scores over a set of questions.
+
+    ``answered`` is the share of questions whose top hit clears the confidence bar, and
+    ``answered_right`` the share of those whose top hit is the expected article: the
+    calibration of the bar. ``clarified`` is the share that would get a "did you
+    mean" question instead, and ``clarified_right`` the share of those offering the
+    expected article among the choices.
+    """
+
+    cases: int
+    hit_at_1: float
+    hit_at_5: float
+    mrr: float
+    threshold: float
+    answered: float
+    answered_right: float
+    clarified: float = 0.0
+    clarified_right: float = 0.0
+    unknown_slugs: tuple[str, ...] = ()  # expected slugs no article has
+    misses: tuple[Miss, ...] = field(default_factory=tuple)
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["unknown_slugs"] = list(self.unknown_slugs)
+        data["misses"] = [asdict(m) for m in self.misses]
+        return data
+
+    def lines(self) -> list[str]:
+        """The report as a reader wants it printed."""
+        out = [
+            f"{self.cases} questions",
+            f"hit@1 {self.hit_at_1:.3f}   hit@5 {self.hit_at_5:.3f}   MRR {self.mrr:.3f}",
+            f"calibration: {self.answered:.1%} answered (confidence >= {self.threshold:.2f}), "
+            f"{self.answered_right:.1%} of those right",
+        ]
+        if self.clarified:
+            out.append(
+                f"clarify: {self.clarified:.1%} asked 'did you mean', "
+                f"{self.clarified_right:.1%} of those offered the right article"
+            )
+        if self.unknown_slugs:
+            out.append("unknown slugs: " + ", ".join(self.unknown_slugs))
+        return out
+
+
+def read_cases(text: str) -> list[EvalCase]:
+    """Cases from CSV text with a header row: ``question`` and ``expected`` (or
+    ``expected_slug``/``slug``). Raises :class:`EvaluationError` naming the line."""
+    reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff"), newline=""))
+    header = {(name or "").strip().lower(): name for name in reader.fieldnames or ()}
+    expected_key = next((header[c] for c in EXPECTED_COLUMNS if c in header), None)
+    question_key = header.get("question")
+    if question_key is None or expected_key is None:
+        raise EvaluationError("the first row must name the columns 'question' and 'expected'")
+    cases: list[EvalCase] = []
+    try:
+        for row in reader:
+            question = (row.get(question_key) or "").strip()
+            expected = (row.get(expected_key) or "").strip()
+            if not question and not expected:
+                continue
+            if not question or not expected:
+                raise EvaluationError(f"line {reader.line_num}: question or expected is empty")
+            cases.append(EvalCase(question, expected))
+            if len(cases) > MAX_CASES:
+                raise EvaluationError(f"more than {MAX_CASES} questions")
+    except csv.Error as exc:
+        raise EvaluationError(f"line {reader.line_num}: not valid CSV: {exc}") from None
+    if not cases:
+        raise EvaluationError("no questions in the file")
+    return cases
+
+
+def load_cases(path: Path | str = SAMPLE_EVAL) -> list[EvalCase]:
+    """Cases from a CSV file; the packaged sample by default."""
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        raise EvaluationError(f"{path} is not UTF-8 text") from None
+    return read_cases(text)
+
+
+def summarise(
+    results: Sequence[CaseResult],
+    threshold: float,
+    *,
+    known_slugs: set[str] | None = None,
+    max_misses: int = 50,
+) -> EvalReport:
+    """Scores of ``results`` against the confidence bar ``threshold``."""
+    n = len(results)
+    if n == 0:
+        return EvalReport(0, 0.0, 0.0, 0.0, threshold, 0.0, 0.0)
+    ranks = [r.rank for r in results]
+    above = [r for r in results if r.ranked and r.confidence >= threshold]
+    right = sum(1 for r in above if r.ranked[0] == r.case.expected)
+    clarified = [r for r in results if r.kind == "clarify"]
+    clarified_right = sum(1 for r in clarified if r.case.expected in r.offered)
+    misses = [
+        Miss(r.case.question, r.case.expected, r.ranked[0] if r.ranked else None, r.rank)
+        for r in results
+        if r.rank != 1
+    ]
+    unknown = (
+        sorted({r.case.expected for r in results} - known_slugs) if known_slugs is not None else []
+    )
+    return EvalReport(
+        cases=n,
+        hit_at_1=round(sum(rank == 1 for rank in ranks) / n, 4),
+        hit_at_5=round(sum(rank is not None and rank <= 5 for rank in ranks) / n, 4),
+        mrr=round(sum(1 / rank for rank in ranks if rank) / n, 4),
+        threshold=threshold,
+        answered=round(len(above) / n, 4),
+        answered_right=round(right / len(above), 4) if above else 0.0,
+        clarified=round(len(clarified) / n, 4),
+        clarified_right=round(clarified_right / len(clarified), 4) if clarified else 0.0,
+        unknown_slugs=tuple(unknown),
+        misses=tuple(misses[:max_misses]),
+    )
+
+
+async def evaluate(kb: KnowledgeBase, cases: Sequence[EvalCase]) -> EvalReport:
+    """Run every case through ``kb`` (search for the ranks, answer for what the bot
+    would do) and score them against the configured answer bar."""
+
+    async def one(case: EvalCase) -> CaseResult:
+        hits, answer = await asyncio.gather(
+            kb.search(case.question, k=RANK_DEPTH), kb.answer(case.question)
+        )
+        return CaseResult(
+            case=case,
+            ranked=tuple(h.slug for h in hits),
+            confidence=hits[0].score if hits else 0.0,
+            kind=answer.kind,
+            offered=tuple(h.slug for h in answer.suggestions) if answer.kind == "clarify" else (),
+        )
+
+    # All at once: the query batcher turns concurrent questions into few model calls.
+    results = await asyncio.gather(*(one(case) for case in cases))
+    known = {a.slug for a in await kb.list_articles(published_only=True)}
+    return summarise(results, kb.settings.knowledge.answer_threshold, known_slugs=known)
