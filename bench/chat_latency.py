@@ -22,18 +22,11 @@ from typing import Any
 import aiohttp
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from bench._common import pct
 from bench._server import running_server
 
 ROOT = Path(__file__).resolve().parent.parent
 EVAL = ROOT / "omnidesk" / "knowledge" / "sample" / "eval.csv"
-
-
-def pct(values: list[float], q: float) -> float:
-    if not values:
-        return float("nan")
-    ordered = sorted(values)
-    index = min(len(ordered) - 1, max(0, round(q / 100 * (len(ordered) - 1))))
-    return ordered[index]
 
 
 def questions() -> list[str]:

@@ -204,13 +204,7 @@ async def record_message(
         author=str(author),
         channel=conversation.channel,
     )
-    emit(
-        session,
-        "message",
-        conversation_id=conversation.id,
-        channel=conversation.channel,
-        message=message_dict(message),
-    )
+    _emit_message(session, conversation, message)
     return message
 
 
@@ -436,13 +430,7 @@ async def edit_message(
         message_id=message.id,
         previous=previous[:2000],
     )
-    emit(
-        session,
-        "message",
-        conversation_id=conversation.id,
-        channel=conversation.channel,
-        message=message_dict(message),
-    )
+    _emit_message(session, conversation, message)
     return message
 
 
@@ -462,6 +450,16 @@ async def merge_contacts(session: AsyncSession, keep: Contact, other: Contact, b
     other_id = other.id
     session.expunge(other)
     await session.execute(delete(Contact).where(Contact.id == other_id))
+
+
+def _emit_message(session: AsyncSession, conversation: Conversation, message: Message) -> None:
+    emit(
+        session,
+        "message",
+        conversation_id=conversation.id,
+        channel=conversation.channel,
+        message=message_dict(message),
+    )
 
 
 def message_dict(message: Message) -> dict[str, Any]:
