@@ -26,12 +26,20 @@ from tests.channels.slack.fakeslack import BOT_TOKEN, FakeSlack, eventually, fix
 
 
 async def bot_reply(workspace: Workspace) -> tuple[Message, OutboxItem]:
+    # One statement, so message and outbox row come from one snapshot: on PostgreSQL two
+    # statements may straddle the dispatcher's commit.
     async with workspace.services.sessionmaker() as session:
-        message = await session.scalar(select(Message).where(Message.author == "bot"))
-        assert message is not None
-        item = await session.scalar(select(OutboxItem).where(OutboxItem.message_id == message.id))
-        assert item is not None
-        return message, item
+        row = (
+            await session.execute(
+                select(Message, OutboxItem)
+                .join(OutboxItem, OutboxItem.message_id == Message.id)
+                .where(Message.author == "bot")
+                .order_by(Message.id)
+                .limit(1)
+            )
+        ).first()
+        assert row is not None
+        return row[0], row[1]
 
 
 async def delivered(workspace: Workspace, state: str) -> tuple[Message, OutboxItem] | None:
