@@ -7,7 +7,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from omnidesk.helpdesk.actions import _iso, message_dict, open_ticket
+from omnidesk.helpdesk.actions import iso, message_dict, open_ticket
 from omnidesk.helpdesk.models import (
     ChannelIdentity,
     Contact,
@@ -55,12 +55,12 @@ async def conversation_summary(session: AsyncSession, conversation: Conversation
             else None
         ),
         "last_message": (
-            {"text": last.text, "author": last.author, "created_at": _iso(last.created_at)}
+            {"text": last.text, "author": last.author, "created_at": iso(last.created_at)}
             if last
             else None
         ),
-        "created_at": _iso(conversation.created_at),
-        "updated_at": _iso(conversation.updated_at),
+        "created_at": iso(conversation.created_at),
+        "updated_at": iso(conversation.updated_at),
     }
 
 
@@ -119,7 +119,7 @@ async def contact_timeline(session: AsyncSession, contact_id: int) -> list[dict[
             "kind": e.kind,
             "conversation_id": e.conversation_id,
             "data": e.data,
-            "created_at": _iso(e.created_at),
+            "created_at": iso(e.created_at),
         }
         for e in rows
     ]

@@ -10,6 +10,7 @@ from omnidesk.helpdesk import (
     ConversationState,
     EventBus,
     OutboxItem,
+    Ticket,
     TicketState,
     actions,
     queries,
@@ -98,7 +99,7 @@ async def test_resolve_then_closed_conversation_refuses_agent_reply(db: Database
         await actions.agent_reply(session, conversation, "Dana", "on it")
         await actions.resolve(session, conversation, "Dana")
         assert conversation.state == ConversationState.RESOLVED
-        ticket = await session.scalar(select(actions.Ticket))
+        ticket = await session.scalar(select(Ticket))
         assert ticket is not None and ticket.state == TicketState.RESOLVED
         assert ticket.resolved_at is not None and ticket.first_response_at is not None
         conversation.state = ConversationState.CLOSED

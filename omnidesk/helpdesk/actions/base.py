@@ -1,0 +1,37 @@
+"""What every action shares: the refusal error, the timeline writer and ISO timestamps."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from omnidesk.helpdesk.models import TimelineEvent
+
+
+class ActionError(Exception):
+    """An action refused for a reason the caller can show (``code`` is machine-readable)."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
+def add_timeline(
+    session: AsyncSession,
+    contact_id: int,
+    kind: str,
+    conversation_id: int | None = None,
+    **data: Any,
+) -> TimelineEvent:
+    event = TimelineEvent(
+        contact_id=contact_id, conversation_id=conversation_id, kind=kind, data=data
+    )
+    session.add(event)
+    return event
+
+
+def iso(value: dt.datetime | None) -> str | None:
+    return value.isoformat() if value else None

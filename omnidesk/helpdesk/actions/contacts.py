@@ -1,0 +1,71 @@
+"""Contacts and their channel identities: first contact, and merging two into one."""
+
+from __future__ import annotations
+
+from sqlalchemy import delete, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from omnidesk.helpdesk.actions.base import ActionError, add_timeline
+from omnidesk.helpdesk.models import ChannelIdentity, Contact, Conversation, Ticket, TimelineEvent
+
+
+async def resolve_identity(
+    session: AsyncSession,
+    channel: str,
+    external_id: str,
+    *,
+    name: str | None = None,
+    email: str | None = None,
+) -> ChannelIdentity:
+    """The identity for a platform user, creating it and its contact on first contact.
+
+    A new identity whose email matches an existing contact joins that contact, so one
+    person on several channels has one timeline.
+    """
+    identity = await session.scalar(
+        select(ChannelIdentity).where(
+            ChannelIdentity.channel == channel, ChannelIdentity.external_id == external_id
+        )
+    )
+    if identity is not None:
+        known = await session.get_one(Contact, identity.contact_id)
+        if name and not known.name:
+            known.name = name
+        if email and not known.email:
+            known.email = email.lower()
+        return identity
+    contact: Contact | None = None
+    if email:
+        contact = await session.scalar(
+            select(Contact).where(Contact.email == email.lower()).order_by(Contact.id).limit(1)
+        )
+    if contact is None:
+        contact = Contact(name=name, email=email.lower() if email else None)
+        session.add(contact)
+        await session.flush()
+        add_timeline(session, contact.id, "contact_created", channel=channel)
+    identity = ChannelIdentity(
+        contact_id=contact.id, channel=channel, external_id=external_id, display_name=name
+    )
+    session.add(identity)
+    await session.flush()
+    add_timeline(session, contact.id, "identity_added", channel=channel, external_id=external_id)
+    return identity
+
+
+async def merge_contacts(session: AsyncSession, keep: Contact, other: Contact, by: str) -> None:
+    """Make two contacts one (the same person on two channels): ``other``'s identities,
+    conversations, tickets and timeline move to ``keep``, then ``other`` is removed."""
+    if keep.id == other.id:
+        raise ActionError("same_contact", "a contact cannot be merged with itself")
+    for model in (ChannelIdentity, Conversation, Ticket, TimelineEvent):
+        await session.execute(
+            update(model).where(model.contact_id == other.id).values(contact_id=keep.id)
+        )
+    keep.name = keep.name or other.name
+    keep.email = keep.email or other.email
+    keep.attributes = {**(other.attributes or {}), **(keep.attributes or {})}
+    add_timeline(session, keep.id, "contacts_merged", merged_contact_id=other.id, by=by)
+    other_id = other.id
+    session.expunge(other)
+    await session.execute(delete(Contact).where(Contact.id == other_id))

@@ -1,0 +1,172 @@
+"""A conversation's life: found or started, handed to people, assigned, resolved, reopened."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Select, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from omnidesk.db import utcnow
+from omnidesk.helpdesk.actions.base import ActionError, add_timeline
+from omnidesk.helpdesk.actions.tickets import open_ticket, open_ticket_for
+from omnidesk.helpdesk.events import emit
+from omnidesk.helpdesk.models import (
+    ChannelIdentity,
+    Conversation,
+    ConversationState,
+    Message,
+    Ticket,
+    TicketState,
+)
+
+
+async def current_conversation(
+    session: AsyncSession,
+    identity: ChannelIdentity,
+    thread_key: str = "",
+    *,
+    subject: str | None = None,
+    ticket_ref: int | None = None,
+    reply_to: str | None = None,
+) -> Conversation:
+    """The identity's open conversation on this thread, or a new one.
+
+    When no open conversation has this thread key, ``reply_to`` (the platform id of the
+    message being answered) and then ``ticket_ref`` (a ticket number the customer
+    quoted) pick an existing conversation of the same contact on the same channel.
+    """
+    by_thread = await session.scalar(
+        select(Conversation)
+        .where(
+            Conversation.identity_id == identity.id,
+            Conversation.thread_key == thread_key,
+            Conversation.state != ConversationState.CLOSED,
+        )
+        .order_by(Conversation.id.desc())
+        .limit(1)
+    )
+    if by_thread is not None:
+        return by_thread
+    linked = None
+    if reply_to:
+        linked = await _open_conversation_of(
+            session,
+            identity,
+            select(Message.conversation_id).where(Message.external_id == reply_to),
+        )
+    if linked is None and ticket_ref is not None:
+        linked = await _open_conversation_of(
+            session, identity, select(Ticket.conversation_id).where(Ticket.id == ticket_ref)
+        )
+    if linked is not None:
+        return linked
+    conversation = Conversation(
+        contact_id=identity.contact_id,
+        identity_id=identity.id,
+        channel=identity.channel,
+        thread_key=thread_key,
+        subject=subject[:300] if subject else None,
+        state=ConversationState.BOT,
+    )
+    session.add(conversation)
+    await session.flush()
+    add_timeline(
+        session,
+        identity.contact_id,
+        "conversation_started",
+        conversation.id,
+        channel=identity.channel,
+    )
+    return conversation
+
+
+async def _open_conversation_of(
+    session: AsyncSession, identity: ChannelIdentity, candidates: Select[Any]
+) -> Conversation | None:
+    """The open conversation among ``candidates`` (conversation ids) that belongs to the
+    identity's contact on its channel: a customer can only join their own threads."""
+    return await session.scalar(
+        select(Conversation)
+        .where(
+            Conversation.id.in_(candidates),
+            Conversation.contact_id == identity.contact_id,
+            Conversation.channel == identity.channel,
+            Conversation.state != ConversationState.CLOSED,
+        )
+        .order_by(Conversation.id.desc())
+        .limit(1)
+    )
+
+
+async def escalate(
+    session: AsyncSession, conversation: Conversation, *, reason: str, subject: str
+) -> Ticket:
+    """Hand the conversation to humans: queue it and open its ticket."""
+    ticket = await open_ticket_for(session, conversation, subject=subject, reason=reason)
+    if conversation.state not in (ConversationState.QUEUED, ConversationState.ASSIGNED):
+        conversation.state = ConversationState.QUEUED
+        add_timeline(
+            session,
+            conversation.contact_id,
+            "escalated",
+            conversation.id,
+            reason=reason,
+            ticket_id=ticket.id,
+        )
+    conversation.low_confidence_streak = 0
+    conversation.updated_at = utcnow()
+    emit(session, "conversation", conversation_id=conversation.id, state=conversation.state)
+    return ticket
+
+
+async def assign(session: AsyncSession, conversation: Conversation, agent: str) -> None:
+    if conversation.state == ConversationState.CLOSED:
+        raise ActionError("closed", "a closed conversation cannot be assigned")
+    ticket = await open_ticket_for(
+        session, conversation, subject="Taken by an agent", reason="agent_took_over"
+    )
+    ticket.assignee = agent
+    conversation.assignee = agent
+    conversation.state = ConversationState.ASSIGNED
+    conversation.updated_at = utcnow()
+    add_timeline(
+        session,
+        conversation.contact_id,
+        "assigned",
+        conversation.id,
+        agent=agent,
+        ticket_id=ticket.id,
+    )
+    emit(session, "conversation", conversation_id=conversation.id, state=conversation.state)
+
+
+async def resolve(session: AsyncSession, conversation: Conversation, by: str) -> None:
+    if conversation.state in (ConversationState.RESOLVED, ConversationState.CLOSED):
+        return
+    now = utcnow()
+    ticket = await open_ticket(session, conversation.id)
+    if ticket is not None:
+        ticket.state = TicketState.RESOLVED
+        ticket.resolved_at = now
+    conversation.state = ConversationState.RESOLVED
+    conversation.updated_at = now
+    add_timeline(
+        session,
+        conversation.contact_id,
+        "resolved",
+        conversation.id,
+        by=by,
+        ticket_id=ticket.id if ticket else None,
+    )
+    emit(session, "conversation", conversation_id=conversation.id, state=conversation.state)
+
+
+async def reopen(session: AsyncSession, conversation: Conversation) -> None:
+    """A customer wrote after resolution: the bot takes the conversation again."""
+    conversation.state = ConversationState.BOT
+    conversation.assignee = None
+    conversation.low_confidence_streak = 0
+    conversation.updated_at = utcnow()
+    add_timeline(session, conversation.contact_id, "reopened", conversation.id)
+    emit(session, "conversation", conversation_id=conversation.id, state=conversation.state)

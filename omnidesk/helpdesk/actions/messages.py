@@ -1,0 +1,141 @@
+"""Messages: recorded, replied (with delivery queued), edited; and how they are shown."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from omnidesk.db import utcnow
+from omnidesk.helpdesk.actions.base import ActionError, add_timeline, iso
+from omnidesk.helpdesk.actions.conversations import assign
+from omnidesk.helpdesk.actions.delivery import queue_delivery
+from omnidesk.helpdesk.actions.tickets import open_ticket
+from omnidesk.helpdesk.events import emit
+from omnidesk.helpdesk.models import Author, Conversation, ConversationState, DeliveryState, Message
+
+
+async def record_message(
+    session: AsyncSession,
+    conversation: Conversation,
+    author: Author,
+    text: str,
+    *,
+    author_name: str | None = None,
+    payload: dict[str, Any] | None = None,
+    external_id: str | None = None,
+) -> Message:
+    """Store one message of a conversation and its timeline entry."""
+    message = Message(
+        conversation_id=conversation.id,
+        author=author,
+        author_name=author_name,
+        text=text,
+        payload=payload or {},
+        external_id=external_id,
+        delivery=None if author == Author.CONTACT else DeliveryState.PENDING,
+    )
+    session.add(message)
+    conversation.updated_at = utcnow()
+    await session.flush()
+    add_timeline(
+        session,
+        conversation.contact_id,
+        "message",
+        conversation.id,
+        message_id=message.id,
+        author=str(author),
+        channel=conversation.channel,
+    )
+    _emit_message(session, conversation, message)
+    return message
+
+
+async def reply(
+    session: AsyncSession,
+    conversation: Conversation,
+    author: Author,
+    text: str,
+    *,
+    author_name: str | None = None,
+    payload: dict[str, Any] | None = None,
+) -> Message:
+    """Record an outgoing message and queue its delivery on the conversation's channel."""
+    message = await record_message(
+        session, conversation, author, text, author_name=author_name, payload=payload
+    )
+    await queue_delivery(session, conversation, message)
+    return message
+
+
+async def agent_reply(
+    session: AsyncSession, conversation: Conversation, agent: str, text: str
+) -> Message:
+    """An agent's reply: it takes the conversation if queued and counts first response."""
+    if conversation.state == ConversationState.CLOSED:
+        raise ActionError("closed", "a closed conversation cannot be replied to")
+    if conversation.state != ConversationState.ASSIGNED or conversation.assignee != agent:
+        await assign(session, conversation, agent)
+    ticket = await open_ticket(session, conversation.id)
+    if ticket is not None and ticket.first_response_at is None:
+        ticket.first_response_at = utcnow()
+    return await reply(session, conversation, Author.AGENT, text, author_name=agent)
+
+
+async def edit_message(
+    session: AsyncSession, conversation: Conversation, external_id: str, text: str
+) -> Message | None:
+    """The customer edited a message on their platform: keep the new text, note the old."""
+    message = await session.scalar(
+        select(Message).where(
+            Message.conversation_id == conversation.id,
+            Message.external_id == external_id,
+            Message.author == Author.CONTACT,
+        )
+    )
+    if message is None:
+        return None
+    previous = message.text
+    message.text = text
+    message.payload = {**(message.payload or {}), "edited": True}
+    add_timeline(
+        session,
+        conversation.contact_id,
+        "message_edited",
+        conversation.id,
+        message_id=message.id,
+        previous=previous[:2000],
+    )
+    _emit_message(session, conversation, message)
+    return message
+
+
+def _emit_message(session: AsyncSession, conversation: Conversation, message: Message) -> None:
+    emit(
+        session,
+        "message",
+        conversation_id=conversation.id,
+        channel=conversation.channel,
+        message=message_dict(message),
+    )
+
+
+def message_dict(message: Message) -> dict[str, Any]:
+    """A message as channels and the console show it."""
+    payload = message.payload or {}
+    return {
+        "id": message.id,
+        "conversation_id": message.conversation_id,
+        "author": message.author,
+        "author_name": message.author_name,
+        "text": message.text,
+        "buttons": list(payload.get("buttons", [])),
+        "citations": list(payload.get("citations", [])),
+        "confidence": payload.get("confidence"),
+        "client_id": payload.get("client_id"),
+        "attachments": list(payload.get("attachments", [])),
+        "edited": bool(payload.get("edited")),
+        "delivery": message.delivery,
+        "created_at": iso(message.created_at),
+    }
