@@ -1,61 +1,16 @@
-"""Helpdesk tables: contacts and their channel identities, conversations, messages,
-tickets, timeline events, and the durable inbox and outbox that carry messages."""
+"""Helpdesk tables of the customer's side: contacts and their channel identities,
+conversations, messages, tickets and the unified timeline."""
 
 from __future__ import annotations
 
 import datetime as dt
-import enum
 from typing import Any
 
 from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from omnidesk.db import Base, utcnow
-
-
-class ConversationState(enum.StrEnum):
-    BOT = "bot"
-    QUEUED = "queued"
-    ASSIGNED = "assigned"
-    RESOLVED = "resolved"
-    CLOSED = "closed"
-
-
-HUMAN_OWNED = (ConversationState.QUEUED, ConversationState.ASSIGNED)
-
-
-class Author(enum.StrEnum):
-    CONTACT = "contact"
-    BOT = "bot"
-    AGENT = "agent"
-    SYSTEM = "system"
-
-
-class TicketState(enum.StrEnum):
-    OPEN = "open"
-    PENDING = "pending"
-    RESOLVED = "resolved"
-    CLOSED = "closed"
-
-
-class Priority(enum.StrEnum):
-    LOW = "low"
-    NORMAL = "normal"
-    HIGH = "high"
-    URGENT = "urgent"
-
-
-class DeliveryState(enum.StrEnum):
-    PENDING = "pending"
-    SENT = "sent"
-    FAILED = "failed"
-
-
-class InboxState(enum.StrEnum):
-    PENDING = "pending"
-    PROCESSING = "processing"
-    DONE = "done"
-    FAILED = "failed"
+from omnidesk.helpdesk.models.enums import ConversationState, Priority, TicketState
 
 
 class Contact(Base):
@@ -103,7 +58,20 @@ class Conversation(Base):
     thread_key: Mapped[str] = mapped_column(String(255), default="")
     subject: Mapped[str | None] = mapped_column(String(300))
     state: Mapped[str] = mapped_column(String(16), default=ConversationState.BOT)
+    # The assignee's display name (an agent account, or a person answering from Slack).
     assignee: Mapped[str | None] = mapped_column(String(200))
+    assignee_id: Mapped[int | None] = mapped_column(
+        ForeignKey("agents.id", ondelete="SET NULL"), index=True
+    )
+    team_id: Mapped[int | None] = mapped_column(
+        ForeignKey("teams.id", ondelete="SET NULL"), index=True
+    )
+    priority: Mapped[str] = mapped_column(String(16), default=Priority.NORMAL)
+    snoozed_until: Mapped[dt.datetime | None] = mapped_column()
+    assigned_at: Mapped[dt.datetime | None] = mapped_column()
+    # When the customer's oldest message still waiting for a person was written; None
+    # once a person has answered it.
+    waiting_since: Mapped[dt.datetime | None] = mapped_column()
     low_confidence_streak: Mapped[int] = mapped_column(default=0)
     last_question: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
@@ -121,6 +89,10 @@ class Message(Base):
     conversation_id: Mapped[int] = mapped_column(ForeignKey("conversations.id", ondelete="CASCADE"))
     author: Mapped[str] = mapped_column(String(16))
     author_name: Mapped[str | None] = mapped_column(String(200))
+    # The agent account that wrote it; None for customers, the bot and the system.
+    author_id: Mapped[int | None] = mapped_column(ForeignKey("agents.id", ondelete="SET NULL"))
+    # An internal note: shown to agents, never sent to the customer.
+    private: Mapped[bool] = mapped_column(default=False)
     text: Mapped[str] = mapped_column(Text, default="")
     # Buttons, citations, confidence and attachments: what the channel renders.
     payload: Mapped[dict[str, Any]] = mapped_column(default=dict)
@@ -143,11 +115,22 @@ class Ticket(Base):
     state: Mapped[str] = mapped_column(String(16), default=TicketState.OPEN, index=True)
     priority: Mapped[str] = mapped_column(String(16), default=Priority.NORMAL)
     assignee: Mapped[str | None] = mapped_column(String(200))
+    assignee_id: Mapped[int | None] = mapped_column(ForeignKey("agents.id", ondelete="SET NULL"))
+    team_id: Mapped[int | None] = mapped_column(ForeignKey("teams.id", ondelete="SET NULL"))
     reason: Mapped[str] = mapped_column(String(64), default="")
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     first_response_at: Mapped[dt.datetime | None] = mapped_column()
     resolved_at: Mapped[dt.datetime | None] = mapped_column()
-    sla_due_at: Mapped[dt.datetime | None] = mapped_column()
+    # SLA targets, in wall-clock time computed from business hours when the clock starts.
+    first_response_due_at: Mapped[dt.datetime | None] = mapped_column()
+    resolution_due_at: Mapped[dt.datetime | None] = mapped_column()
+    first_response_breached_at: Mapped[dt.datetime | None] = mapped_column()
+    resolution_breached_at: Mapped[dt.datetime | None] = mapped_column()
+    reopened_at: Mapped[dt.datetime | None] = mapped_column()
+    reopen_count: Mapped[int] = mapped_column(default=0)
+    csat_score: Mapped[int | None] = mapped_column()
+    csat_comment: Mapped[str | None] = mapped_column(Text)
+    csat_at: Mapped[dt.datetime | None] = mapped_column()
 
 
 class TimelineEvent(Base):
@@ -164,42 +147,3 @@ class TimelineEvent(Base):
     kind: Mapped[str] = mapped_column(String(32))
     data: Mapped[dict[str, Any]] = mapped_column(default=dict)
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
-
-
-class InboxItem(Base):
-    """An inbound message, committed before the platform is acknowledged."""
-
-    __tablename__ = "inbox"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    channel: Mapped[str] = mapped_column(String(32))
-    dedupe_key: Mapped[str] = mapped_column(String(300), unique=True)
-    # Messages with the same key are handled strictly in arrival order.
-    order_key: Mapped[str] = mapped_column(String(300), index=True)
-    payload: Mapped[dict[str, Any]] = mapped_column()
-    state: Mapped[str] = mapped_column(String(16), default=InboxState.PENDING, index=True)
-    attempts: Mapped[int] = mapped_column(default=0)
-    error: Mapped[str | None] = mapped_column(Text)
-    # A worker that claims an item leases it until then; a crashed worker's claim expires.
-    lease_until: Mapped[dt.datetime | None] = mapped_column()
-    received_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
-    processed_at: Mapped[dt.datetime | None] = mapped_column()
-
-
-class OutboxItem(Base):
-    """A reply waiting for delivery; written in the transaction that decided it."""
-
-    __tablename__ = "outbox"
-    __table_args__ = (Index("ix_outbox_state_next", "state", "next_attempt_at"),)
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    message_id: Mapped[int] = mapped_column(ForeignKey("messages.id", ondelete="CASCADE"))
-    conversation_id: Mapped[int] = mapped_column(ForeignKey("conversations.id", ondelete="CASCADE"))
-    channel: Mapped[str] = mapped_column(String(32))
-    payload: Mapped[dict[str, Any]] = mapped_column()
-    state: Mapped[str] = mapped_column(String(16), default=DeliveryState.PENDING)
-    attempts: Mapped[int] = mapped_column(default=0)
-    next_attempt_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
-    last_error: Mapped[str | None] = mapped_column(Text)
-    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
-    sent_at: Mapped[dt.datetime | None] = mapped_column()

@@ -1,0 +1,75 @@
+"""Every helpdesk table, split by domain: the customer's side, the message transport,
+the people, their work, and the policies admins configure."""
+
+from omnidesk.helpdesk.models.conversations import (
+    ChannelIdentity,
+    Contact,
+    Conversation,
+    Message,
+    Ticket,
+    TimelineEvent,
+)
+from omnidesk.helpdesk.models.enums import (
+    HUMAN_OWNED,
+    AgentRole,
+    AssignmentMode,
+    Author,
+    Availability,
+    ConversationState,
+    DeliveryState,
+    InboxState,
+    Priority,
+    TicketState,
+)
+from omnidesk.helpdesk.models.people import (
+    Agent,
+    AgentSession,
+    ApiToken,
+    LoginAttempt,
+    Notification,
+    Team,
+    TeamMember,
+)
+from omnidesk.helpdesk.models.policies import BusinessCalendar, EscalationRule, SlaPolicy
+from omnidesk.helpdesk.models.transport import InboxItem, OutboxItem
+from omnidesk.helpdesk.models.work import (
+    AgentThread,
+    CannedResponse,
+    ConversationLabel,
+    ConversationRead,
+)
+
+__all__ = [
+    "HUMAN_OWNED",
+    "Agent",
+    "AgentRole",
+    "AgentSession",
+    "AgentThread",
+    "ApiToken",
+    "AssignmentMode",
+    "Author",
+    "Availability",
+    "BusinessCalendar",
+    "CannedResponse",
+    "ChannelIdentity",
+    "Contact",
+    "Conversation",
+    "ConversationLabel",
+    "ConversationRead",
+    "ConversationState",
+    "DeliveryState",
+    "EscalationRule",
+    "InboxItem",
+    "InboxState",
+    "LoginAttempt",
+    "Message",
+    "Notification",
+    "OutboxItem",
+    "Priority",
+    "SlaPolicy",
+    "Team",
+    "TeamMember",
+    "Ticket",
+    "TicketState",
+    "TimelineEvent",
+]
