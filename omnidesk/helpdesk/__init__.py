@@ -3,6 +3,7 @@ admin APIs and the console."""
 
 from omnidesk.helpdesk import actions, gaps, queries
 from omnidesk.helpdesk.actions import ActionError, message_dict
+from omnidesk.helpdesk.actor import SYSTEM, Actor
 from omnidesk.helpdesk.admin import AdminAPI, KnowledgeAdmin
 from omnidesk.helpdesk.api import ConsoleAPI
 from omnidesk.helpdesk.events import Event, EventBus, emit, unit_of_work
@@ -27,7 +28,9 @@ from omnidesk.helpdesk.models import (
 
 __all__ = [
     "HUMAN_OWNED",
+    "SYSTEM",
     "ActionError",
+    "Actor",
     "AdminAPI",
     "Author",
     "ChannelIdentity",

@@ -10,6 +10,7 @@ from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from omnidesk.helpdesk import actions, queries
+from omnidesk.helpdesk.actor import Actor
 from omnidesk.helpdesk.events import EventBus, unit_of_work
 from omnidesk.helpdesk.http import HTTPJSONError, Role, Roles, read_json, require_role, text_field
 from omnidesk.helpdesk.models import Contact, Conversation
@@ -82,7 +83,7 @@ class ConsoleAPI:
         async with unit_of_work(self._sessionmaker, self._bus) as session:
             conversation = await _conversation(session, request)
             try:
-                message = await actions.agent_reply(session, conversation, agent, text)
+                message = await actions.agent_reply(session, conversation, Actor(agent), text)
             except actions.ActionError as exc:
                 raise HTTPJSONError(409, exc.code, exc.message) from None
             body = actions.message_dict(message)
@@ -94,7 +95,7 @@ class ConsoleAPI:
         async with unit_of_work(self._sessionmaker, self._bus) as session:
             conversation = await _conversation(session, request)
             try:
-                await actions.assign(session, conversation, agent)
+                await actions.assign(session, conversation, Actor(agent))
             except actions.ActionError as exc:
                 raise HTTPJSONError(409, exc.code, exc.message) from None
             summary = await queries.conversation_summary(session, conversation)
@@ -105,7 +106,7 @@ class ConsoleAPI:
         agent = text_field(data, "agent", max_chars=200, required=False) or "Agent"
         async with unit_of_work(self._sessionmaker, self._bus) as session:
             conversation = await _conversation(session, request)
-            await actions.resolve(session, conversation, agent)
+            await actions.resolve(session, conversation, Actor(agent))
             summary = await queries.conversation_summary(session, conversation)
         return web.json_response({"conversation": summary})
 

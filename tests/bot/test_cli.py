@@ -6,9 +6,11 @@ import json
 from pathlib import Path
 
 import pytest
+from alembic.script import ScriptDirectory
 from click.testing import CliRunner
 
 from omnidesk.bot.cli import main
+from omnidesk.bot.migrate import alembic_config
 
 
 @pytest.fixture(scope="module")
@@ -25,7 +27,8 @@ def run(data_dir: Path, *args: str, input: str | None = None) -> str:
 
 def test_db_upgrade(data_dir: Path) -> None:
     out = run(data_dir, "db", "upgrade")
-    assert "database is at revision 0003" in out
+    head = ScriptDirectory.from_config(alembic_config()).get_current_head()
+    assert f"database is at revision {head}" in out
     assert (data_dir / "omnidesk.db").is_file()
 
 

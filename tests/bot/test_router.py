@@ -7,6 +7,7 @@ from sqlalchemy import func, select
 
 from omnidesk.channels import Action, InboundResult
 from omnidesk.helpdesk import (
+    Actor,
     Conversation,
     ConversationState,
     InboxItem,
@@ -102,7 +103,7 @@ async def test_agent_reply_reaches_channel_and_resolve_then_reopen(chat: Chat) -
     conversation = await _conversation(chat)
     async with unit_of_work(chat.services.sessionmaker, chat.services.bus) as session:
         conv = await session.get_one(Conversation, conversation.id)
-        await actions.agent_reply(session, conv, "Dana", "Hi, Dana here. How can I help?")
+        await actions.agent_reply(session, conv, Actor("Dana"), "Hi, Dana here. How can I help?")
     await chat.services.outbox.dispatch_ready()
     sent = chat.channel.sent[-1]
     assert (sent.author, sent.author_name, sent.text) == (

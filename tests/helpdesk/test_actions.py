@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from omnidesk.helpdesk import (
+    Actor,
     Author,
     Contact,
     ConversationState,
@@ -96,15 +97,15 @@ async def test_resolve_then_closed_conversation_refuses_agent_reply(db: Database
         identity = await actions.resolve_identity(session, "webchat", "v1")
         conversation = await actions.current_conversation(session, identity)
         await actions.escalate(session, conversation, reason="customer_request", subject="help")
-        await actions.agent_reply(session, conversation, "Dana", "on it")
-        await actions.resolve(session, conversation, "Dana")
+        await actions.agent_reply(session, conversation, Actor("Dana"), "on it")
+        await actions.resolve(session, conversation, Actor("Dana"))
         assert conversation.state == ConversationState.RESOLVED
         ticket = await session.scalar(select(Ticket))
         assert ticket is not None and ticket.state == TicketState.RESOLVED
         assert ticket.resolved_at is not None and ticket.first_response_at is not None
         conversation.state = ConversationState.CLOSED
         try:
-            await actions.agent_reply(session, conversation, "Dana", "late")
+            await actions.agent_reply(session, conversation, Actor("Dana"), "late")
         except actions.ActionError as exc:
             assert exc.code == "closed"
         else:

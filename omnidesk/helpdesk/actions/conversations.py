@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from omnidesk.db import utcnow
 from omnidesk.helpdesk.actions.base import ActionError, add_timeline
 from omnidesk.helpdesk.actions.tickets import open_ticket, open_ticket_for
+from omnidesk.helpdesk.actor import SYSTEM, Actor
 from omnidesk.helpdesk.events import emit
 from omnidesk.helpdesk.models import (
     ChannelIdentity,
@@ -120,28 +121,55 @@ async def escalate(
     return ticket
 
 
-async def assign(session: AsyncSession, conversation: Conversation, agent: str) -> None:
+async def assign(
+    session: AsyncSession,
+    conversation: Conversation,
+    agent: Actor | None,
+    *,
+    team_id: int | None = None,
+    by: Actor | None = None,
+) -> None:
+    """Give the conversation to ``agent`` (and, when given, ``team_id``'s queue); with no
+    agent it goes back to the queue, unassigned. ``by`` did it (the agent by default)."""
     if conversation.state == ConversationState.CLOSED:
         raise ActionError("closed", "a closed conversation cannot be assigned")
     ticket = await open_ticket_for(
         session, conversation, subject="Taken by an agent", reason="agent_took_over"
     )
-    ticket.assignee = agent
-    conversation.assignee = agent
-    conversation.state = ConversationState.ASSIGNED
-    conversation.updated_at = utcnow()
+    now = utcnow()
+    if team_id is not None:
+        conversation.team_id = ticket.team_id = team_id
+    ticket.assignee = conversation.assignee = agent.name if agent else None
+    ticket.assignee_id = conversation.assignee_id = agent.agent_id if agent else None
+    conversation.assigned_at = now if agent else None
+    if agent is not None:
+        conversation.state = ConversationState.ASSIGNED
+    elif conversation.state == ConversationState.ASSIGNED:
+        conversation.state = ConversationState.QUEUED
+    conversation.updated_at = now
+    actor = by or agent or SYSTEM
     add_timeline(
         session,
         conversation.contact_id,
-        "assigned",
+        "assigned" if agent else "unassigned",
         conversation.id,
-        agent=agent,
+        agent=agent.name if agent else None,
+        agent_id=agent.agent_id if agent else None,
+        team_id=conversation.team_id,
         ticket_id=ticket.id,
+        **actor.audit(),
     )
-    emit(session, "conversation", conversation_id=conversation.id, state=conversation.state)
+    emit(
+        session,
+        "conversation",
+        conversation_id=conversation.id,
+        state=conversation.state,
+        assignee_id=conversation.assignee_id,
+        team_id=conversation.team_id,
+    )
 
 
-async def resolve(session: AsyncSession, conversation: Conversation, by: str) -> None:
+async def resolve(session: AsyncSession, conversation: Conversation, by: Actor) -> None:
     if conversation.state in (ConversationState.RESOLVED, ConversationState.CLOSED):
         return
     now = utcnow()
@@ -156,8 +184,8 @@ async def resolve(session: AsyncSession, conversation: Conversation, by: str) ->
         conversation.contact_id,
         "resolved",
         conversation.id,
-        by=by,
         ticket_id=ticket.id if ticket else None,
+        **by.audit(),
     )
     emit(session, "conversation", conversation_id=conversation.id, state=conversation.state)
 
@@ -166,6 +194,7 @@ async def reopen(session: AsyncSession, conversation: Conversation) -> None:
     """A customer wrote after resolution: the bot takes the conversation again."""
     conversation.state = ConversationState.BOT
     conversation.assignee = None
+    conversation.assignee_id = None
     conversation.low_confidence_streak = 0
     conversation.updated_at = utcnow()
     add_timeline(session, conversation.contact_id, "reopened", conversation.id)

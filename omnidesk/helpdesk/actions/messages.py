@@ -12,6 +12,7 @@ from omnidesk.helpdesk.actions.base import ActionError, add_timeline, iso
 from omnidesk.helpdesk.actions.conversations import assign
 from omnidesk.helpdesk.actions.delivery import queue_delivery
 from omnidesk.helpdesk.actions.tickets import open_ticket
+from omnidesk.helpdesk.actor import Actor
 from omnidesk.helpdesk.events import emit
 from omnidesk.helpdesk.models import Author, Conversation, ConversationState, DeliveryState, Message
 
@@ -25,12 +26,14 @@ async def record_message(
     author_name: str | None = None,
     payload: dict[str, Any] | None = None,
     external_id: str | None = None,
+    author_id: int | None = None,
 ) -> Message:
     """Store one message of a conversation and its timeline entry."""
     message = Message(
         conversation_id=conversation.id,
         author=author,
         author_name=author_name,
+        author_id=author_id,
         text=text,
         payload=payload or {},
         external_id=external_id,
@@ -60,27 +63,43 @@ async def reply(
     *,
     author_name: str | None = None,
     payload: dict[str, Any] | None = None,
+    author_id: int | None = None,
 ) -> Message:
     """Record an outgoing message and queue its delivery on the conversation's channel."""
     message = await record_message(
-        session, conversation, author, text, author_name=author_name, payload=payload
+        session,
+        conversation,
+        author,
+        text,
+        author_name=author_name,
+        payload=payload,
+        author_id=author_id,
     )
     await queue_delivery(session, conversation, message)
     return message
 
 
 async def agent_reply(
-    session: AsyncSession, conversation: Conversation, agent: str, text: str
+    session: AsyncSession, conversation: Conversation, agent: Actor, text: str
 ) -> Message:
-    """An agent's reply: it takes the conversation if queued and counts first response."""
+    """An agent's reply: it takes the conversation if it is not already theirs, and
+    counts the ticket's first response."""
     if conversation.state == ConversationState.CLOSED:
         raise ActionError("closed", "a closed conversation cannot be replied to")
-    if conversation.state != ConversationState.ASSIGNED or conversation.assignee != agent:
+    mine = (
+        conversation.assignee_id == agent.agent_id
+        if agent.agent_id is not None
+        else conversation.assignee == agent.name
+    )
+    if conversation.state != ConversationState.ASSIGNED or not mine:
         await assign(session, conversation, agent)
     ticket = await open_ticket(session, conversation.id)
     if ticket is not None and ticket.first_response_at is None:
         ticket.first_response_at = utcnow()
-    return await reply(session, conversation, Author.AGENT, text, author_name=agent)
+    conversation.waiting_since = None
+    return await reply(
+        session, conversation, Author.AGENT, text, author_name=agent.name, author_id=agent.agent_id
+    )
 
 
 async def edit_message(

@@ -1,0 +1,29 @@
+"""Who does something in the helpdesk: a signed-in agent or admin, a person known only by
+name (someone answering in a Slack agent thread), or the system itself."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from omnidesk.helpdesk.models import AgentRole
+
+
+@dataclass(frozen=True, slots=True)
+class Actor:
+    """The one who does an action; ``agent_id`` is set for an agent account."""
+
+    name: str
+    agent_id: int | None = None
+    role: AgentRole = AgentRole.AGENT
+    email: str | None = None
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role == AgentRole.ADMIN
+
+    def audit(self) -> dict[str, object]:
+        """How the timeline records who did it."""
+        return {"by": self.name, "by_id": self.agent_id}
+
+
+SYSTEM = Actor("system", role=AgentRole.ADMIN)
