@@ -11,6 +11,9 @@ from typing import Any
 
 from aiohttp import web
 
+from omnidesk.helpdesk.actor import Actor
+from omnidesk.helpdesk.models import AgentRole
+
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 MAX_JSON_BYTES = 64 * 1024
@@ -69,6 +72,17 @@ class Roles:
         return Role.AGENT if is_agent else None
 
 
+ACTOR_KEY = "omnidesk.actor"
+
+
+def actor_of(request: web.Request) -> Actor:
+    """Who is calling: set by the route guard before any handler runs."""
+    actor = request.get(ACTOR_KEY)
+    if not isinstance(actor, Actor):
+        raise HTTPJSONError(401, "unauthorized", "sign in first")
+    return actor
+
+
 def require_role(roles: Roles, role: Role, handler: Handler) -> Handler:
     """Wrap ``handler``: 401 without a known token, 403 when an agent calls an admin route."""
 
@@ -78,6 +92,7 @@ def require_role(roles: Roles, role: Role, handler: Handler) -> Handler:
             return json_error(401, "unauthorized", "a valid bearer token is required")
         if role == Role.ADMIN and given != Role.ADMIN:
             return json_error(403, "forbidden", "this needs the admin token")
+        request[ACTOR_KEY] = Actor("Agent", role=AgentRole(given))
         return await handler(request)
 
     return guarded
