@@ -72,7 +72,7 @@ class Roles:
         return Role.AGENT if is_agent else None
 
 
-ACTOR_KEY = "omnidesk.actor"
+ACTOR_KEY = web.RequestKey("actor", Actor)
 
 
 def actor_of(request: web.Request) -> Actor:
