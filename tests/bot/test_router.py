@@ -117,7 +117,7 @@ async def test_agent_reply_reaches_channel_and_resolve_then_reopen(chat: Chat) -
         assert conv.state == ConversationState.ASSIGNED
         ticket = await session.scalar(select(Ticket))
         assert ticket is not None and ticket.first_response_at is not None
-        await actions.resolve(session, conv, "Dana")
+        await actions.resolve(session, conv, Actor("Dana"))
     # A message after resolution reopens it and the bot answers again.
     [reply] = await chat.say("how do I reset my password?")
     assert reply.author == "bot"
