@@ -10,6 +10,7 @@ from omnidesk.escalation.hours import (
     business_minutes_between,
     is_open,
     next_open,
+    normalise_calendar,
 )
 from omnidesk.escalation.rules import EscalationDecision, HandoffRules
 from omnidesk.escalation.sla import (
@@ -41,6 +42,7 @@ __all__ = [
     "configure_sla",
     "is_open",
     "next_open",
+    "normalise_calendar",
     "raised",
     "start_sla",
     "sweep_once",

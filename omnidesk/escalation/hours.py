@@ -72,6 +72,11 @@ class Calendar:
 ALWAYS = Calendar(ZoneInfo("UTC"), ((),) * 7)
 
 
+def normalise_calendar(timezone: Any, weekly: Any, holidays: Any) -> dict[str, Any]:
+    """A calendar's stored form, checked and normalised; ``CalendarError`` when wrong."""
+    return Calendar.parse(timezone, weekly, holidays).to_data()
+
+
 def parse_zone(name: Any) -> ZoneInfo:
     if not isinstance(name, str) or not name.strip():
         raise CalendarError("timezone must be an IANA zone name such as 'Europe/Berlin'")
