@@ -5,11 +5,14 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
+from pydantic import ValidationError
 
-from omnidesk.config import CalendarSettings, SlaSettings, SlaTarget
+from omnidesk.config import CONFIG_ENV, CalendarSettings, SlaSettings, SlaTarget, load_settings
 from omnidesk.escalation import breached_targets, raised, start_sla
+from omnidesk.escalation.sla import default_calendar
 from omnidesk.helpdesk import Ticket, TimelineEvent, actions, unit_of_work
 from omnidesk.helpdesk.models import BusinessCalendar, SlaPolicy
 from tests.conftest import Database
@@ -130,3 +133,21 @@ async def test_policy_row_and_team_calendar_win(db: Database) -> None:
         # 19:00 in Tokyo on Monday: closed until next Monday 09:00 JST (00:00 UTC).
         assert targets.calendar_name == "Tokyo"
         assert japanese.first_response_due_at == dt.datetime(2026, 12, 7, 1, 0, tzinfo=UTC)
+
+
+def test_sla_settings_from_toml(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    config = tmp_path / "omnidesk.toml"
+    config.write_text(
+        "[sla.policies.urgent]\nfirst_response_minutes = 10\nresolution_minutes = 60\n"
+        '[sla.calendar]\ntimezone = "Europe/Berlin"\nholidays = ["2026-12-25"]\n'
+        '[sla.calendar.weekly]\nmon = [["09:00", "12:00"], ["13:00", "17:00"]]\n'
+    )
+    monkeypatch.setenv(CONFIG_ENV, str(config))
+    sla = load_settings().sla
+    assert sla.policies["urgent"].first_response_minutes == 10
+    assert sla.policies["normal"].resolution_minutes == 24 * 60
+    calendar = default_calendar(sla)
+    assert calendar.to_data()["weekly"] == {"mon": [["09:00", "12:00"], ["13:00", "17:00"]]}
+    config.write_text("[sla.policies.asap]\nfirst_response_minutes = 1\nresolution_minutes = 2\n")
+    with pytest.raises(ValidationError, match="unknown priorities"):
+        load_settings()
