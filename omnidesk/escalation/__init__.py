@@ -21,6 +21,7 @@ from omnidesk.escalation.sla import (
     raised,
     start_sla,
     targets_for,
+    team_calendar,
 )
 from omnidesk.escalation.sweeps import BreachAlert, SweepReport, sweep_once
 
@@ -47,4 +48,5 @@ __all__ = [
     "start_sla",
     "sweep_once",
     "targets_for",
+    "team_calendar",
 ]

@@ -102,6 +102,14 @@ async def targets_for(
         return Targets(first, resolution, ALWAYS, "always")
 
 
+async def team_calendar(
+    session: AsyncSession, team_id: int | None = None, *, settings: SlaSettings | None = None
+) -> Calendar:
+    """The business hours a team works (its calendar, else the default): for telling a
+    customer when a person will be back."""
+    return (await targets_for(session, Priority.NORMAL, team_id, settings=settings)).calendar
+
+
 async def start_sla(
     session: AsyncSession,
     ticket: Ticket,

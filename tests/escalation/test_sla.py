@@ -11,7 +11,7 @@ import pytest
 from pydantic import ValidationError
 
 from omnidesk.config import CONFIG_ENV, CalendarSettings, SlaSettings, SlaTarget, load_settings
-from omnidesk.escalation import breached_targets, raised, start_sla
+from omnidesk.escalation import breached_targets, next_open, raised, start_sla, team_calendar
 from omnidesk.escalation.sla import default_calendar
 from omnidesk.helpdesk import Ticket, TimelineEvent, actions, unit_of_work
 from omnidesk.helpdesk.models import BusinessCalendar, SlaPolicy
@@ -133,6 +133,8 @@ async def test_policy_row_and_team_calendar_win(db: Database) -> None:
         # 19:00 in Tokyo on Monday: closed until next Monday 09:00 JST (00:00 UTC).
         assert targets.calendar_name == "Tokyo"
         assert japanese.first_response_due_at == dt.datetime(2026, 12, 7, 1, 0, tzinfo=UTC)
+        hours = await team_calendar(session, team_id)
+        assert next_open(hours, MONDAY) == dt.datetime(2026, 12, 7, 0, 0, tzinfo=UTC)
 
 
 def test_sla_settings_from_toml(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
