@@ -9,8 +9,8 @@ from aiohttp import web
 
 from omnidesk.bot.services import Services
 from omnidesk.config import Settings
-from omnidesk.escalation import HandoffRules
-from omnidesk.helpdesk import AdminAPI, ConsoleAPI, HTTPJSONError, Roles, json_error
+from omnidesk.escalation import HandoffRules, normalise_calendar
+from omnidesk.helpdesk import AdminAPI, ConsoleAPI, HTTPJSONError, PoliciesAPI, Roles, json_error
 from omnidesk.knowledge import ArticleAdmin, kb_routes
 
 SERVICES = web.AppKey("services", Services)
@@ -97,6 +97,9 @@ def create_app(settings: Settings, services: Services | None = None) -> web.Appl
     app.router.add_routes(kb_routes(svc.kb))
     app.router.add_routes(console.routes())
     app.router.add_routes(admin.routes())
+    roles = Roles(lambda: token.get_secret_value(), lambda: admin_token.get_secret_value())
+    policies = PoliciesAPI(svc.sessionmaker, svc.bus, roles, settings.sla, normalise_calendar)
+    app.router.add_routes(policies.routes())
     for channel in svc.channels.values():
         app.router.add_routes(channel.routes())
     return app

@@ -16,7 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from omnidesk.channels import Action, InboundMessage
-from omnidesk.escalation import HandoffRules
+from omnidesk.escalation import HandoffRules, auto_assign, start_sla
 from omnidesk.helpdesk import (
     HUMAN_OWNED,
     Author,
@@ -362,7 +362,11 @@ class Router:
 
     async def _escalate(self, turn: Turn, reason: str, text: str) -> None:
         subject = turn.conversation.last_question or turn.inbound.text or "Conversation"
-        await actions.escalate(turn.session, turn.conversation, reason=reason, subject=subject)
+        ticket = await actions.escalate(
+            turn.session, turn.conversation, reason=reason, subject=subject
+        )
+        await start_sla(turn.session, ticket)  # until h1's escalation.hand_off
+        await auto_assign(turn.session, turn.conversation)
         await turn.reply(Author.SYSTEM, text)
 
     async def _previous_question(self, inbound: InboundMessage) -> str | None:

@@ -13,12 +13,13 @@ from omnidesk.bot.inbox import Inbox
 from omnidesk.bot.migrate import upgrade
 from omnidesk.bot.outbox import OutboxDispatcher
 from omnidesk.bot.router import Router
+from omnidesk.bot.sweeper import Sweeper
 from omnidesk.channels import Channel, InboundMessage, InboundResult
 from omnidesk.channels.registry import platform_channels
 from omnidesk.channels.webchat import VisitorTokens, WebchatChannel
 from omnidesk.config import Settings
 from omnidesk.db import create_engine, sessionmaker
-from omnidesk.escalation import HandoffRules
+from omnidesk.escalation import HandoffRules, configure_sla
 from omnidesk.helpdesk import Event, EventBus, queries
 from omnidesk.knowledge import KnowledgeBase
 
@@ -40,6 +41,7 @@ class Services:
     outbox: OutboxDispatcher = field(init=False)
     channels: dict[str, Channel] = field(init=False)
     webchat: WebchatChannel = field(init=False)
+    sweeper: Sweeper = field(init=False)
 
     def __post_init__(self) -> None:
         settings = self.settings
@@ -63,6 +65,13 @@ class Services:
         for channel in platform_channels(settings, self.on_message):
             self.add_channel(channel)
         self.bus.subscribe(self._on_event)
+        configure_sla(settings.sla)
+        self.sweeper = Sweeper(
+            self.sessionmaker,
+            self.bus,
+            settings.escalation,
+            lambda: getattr(self.channels.get("slack"), "client", None),
+        )
 
     def add_channel(self, channel: Channel) -> None:
         self.channels[channel.name] = channel
@@ -79,9 +88,11 @@ class Services:
         if self.workers:
             await self.inbox.start()
             await self.outbox.start()
+            await self.sweeper.start()
 
     async def stop(self) -> None:
         if self.workers:
+            await self.sweeper.stop()
             await self.inbox.stop()
             await self.outbox.stop()
         for channel in self.channels.values():

@@ -68,6 +68,60 @@ class EscalationSettings(BaseModel):
     low_confidence_turns: int = Field(
         3, ge=1, description="unsure answers in a row that escalate to a person"
     )
+    reassign_after_minutes: float | None = Field(
+        15.0,
+        gt=0,
+        description="an assigned customer message unanswered this long goes back to the "
+        "queue; unset to never",
+    )
+    slack_alert_channel: str | None = Field(
+        None, description="Slack channel id where SLA breaches are posted (Slack must be on)"
+    )
+    sweep_seconds: float = Field(
+        30.0, gt=0, description="how often SLA breaches, timeouts and snoozes are checked"
+    )
+
+
+class CalendarSettings(BaseModel):
+    """The default business hours: ``weekly`` maps ``mon``..``sun`` to
+    ``[["09:00", "17:00"], ...]`` in ``timezone``; ``holidays`` lists ``YYYY-MM-DD``.
+    No periods at all means open around the clock (holidays still closed)."""
+
+    timezone: str = "UTC"
+    weekly: dict[str, list[list[str]]] = {}
+    holidays: list[str] = []
+
+
+class SlaTarget(BaseModel):
+    first_response_minutes: int = Field(ge=1)
+    resolution_minutes: int = Field(ge=1)
+
+
+def _default_targets() -> dict[str, SlaTarget]:
+    return {
+        "urgent": SlaTarget(first_response_minutes=30, resolution_minutes=4 * 60),
+        "high": SlaTarget(first_response_minutes=60, resolution_minutes=8 * 60),
+        "normal": SlaTarget(first_response_minutes=4 * 60, resolution_minutes=24 * 60),
+        "low": SlaTarget(first_response_minutes=8 * 60, resolution_minutes=48 * 60),
+    }
+
+
+class SlaSettings(BaseModel):
+    """SLA targets per priority, in business minutes, used where the ``sla_policies``
+    table has no row for a priority; ``calendar`` is the business hours they count in
+    when neither the team nor the policy names a calendar."""
+
+    policies: dict[str, SlaTarget] = Field(default_factory=_default_targets)
+    calendar: CalendarSettings = CalendarSettings()
+
+    @field_validator("policies")
+    @classmethod
+    def _known_priorities(cls, value: dict[str, SlaTarget]) -> dict[str, SlaTarget]:
+        unknown = set(value) - {"low", "normal", "high", "urgent"}
+        if unknown:
+            raise ValueError(f"unknown priorities in sla.policies: {sorted(unknown)}")
+        # A priority left out of the file keeps its built-in target.
+        return {**_default_targets(), **value}
 
 
 class EmailSettings(BaseModel):
@@ -184,6 +238,7 @@ class Settings(BaseSettings):
     knowledge: KnowledgeSettings = KnowledgeSettings()
     webchat: WebchatSettings = WebchatSettings()
     escalation: EscalationSettings = EscalationSettings()
+    sla: SlaSettings = SlaSettings()
     email: EmailSettings = EmailSettings()
     slack: SlackSettings = SlackSettings()
     telegram: TelegramSettings = TelegramSettings()

@@ -25,6 +25,7 @@ from omnidesk.helpdesk.models import (
     TicketState,
     TimelineEvent,
 )
+from omnidesk.helpdesk.policies_api import PoliciesAPI
 
 __all__ = [
     "HUMAN_OWNED",
@@ -47,6 +48,7 @@ __all__ = [
     "KnowledgeAdmin",
     "Message",
     "OutboxItem",
+    "PoliciesAPI",
     "Priority",
     "Role",
     "Roles",

@@ -117,6 +117,7 @@ async def escalate(
         )
     conversation.low_confidence_streak = 0
     conversation.updated_at = utcnow()
+    conversation.waiting_since = conversation.waiting_since or conversation.updated_at
     emit(session, "conversation", conversation_id=conversation.id, state=conversation.state)
     return ticket
 

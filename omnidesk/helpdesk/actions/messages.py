@@ -14,7 +14,14 @@ from omnidesk.helpdesk.actions.delivery import queue_delivery
 from omnidesk.helpdesk.actions.tickets import open_ticket
 from omnidesk.helpdesk.actor import Actor
 from omnidesk.helpdesk.events import emit
-from omnidesk.helpdesk.models import Author, Conversation, ConversationState, DeliveryState, Message
+from omnidesk.helpdesk.models import (
+    HUMAN_OWNED,
+    Author,
+    Conversation,
+    ConversationState,
+    DeliveryState,
+    Message,
+)
 
 
 async def record_message(
@@ -41,6 +48,9 @@ async def record_message(
     )
     session.add(message)
     conversation.updated_at = utcnow()
+    if author == Author.CONTACT and conversation.state in HUMAN_OWNED:
+        # The oldest customer message a person has not answered yet starts the wait.
+        conversation.waiting_since = conversation.waiting_since or conversation.updated_at
     await session.flush()
     add_timeline(
         session,

@@ -67,6 +67,8 @@ class Conversation(Base):
         ForeignKey("teams.id", ondelete="SET NULL"), index=True
     )
     priority: Mapped[str] = mapped_column(String(16), default=Priority.NORMAL)
+    # Only agents with this skill get the conversation by automatic assignment.
+    required_skill: Mapped[str | None] = mapped_column(String(64))
     snoozed_until: Mapped[dt.datetime | None] = mapped_column()
     assigned_at: Mapped[dt.datetime | None] = mapped_column()
     # When the customer's oldest message still waiting for a person was written; None
