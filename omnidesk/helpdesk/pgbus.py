@@ -21,6 +21,7 @@ from omnidesk.helpdesk.events import Event, EventBus, parse_wire, wire_payload
 log = logging.getLogger(__name__)
 
 CHANNEL = "omnidesk_events"
+APPLICATION_NAME = "omnidesk-bus"  # how the connection shows in pg_stat_activity
 BACKOFF_MIN_S = 0.5
 BACKOFF_MAX_S = 30.0
 HEALTH_INTERVAL_S = 30.0
@@ -124,7 +125,9 @@ class PgEventBus(EventBus):
             log.warning("event bus connection lost; reconnecting")
 
     async def _connect(self) -> asyncio.Event:
-        conn = await asyncpg.connect(self._dsn, timeout=10)
+        conn = await asyncpg.connect(
+            self._dsn, timeout=10, server_settings={"application_name": APPLICATION_NAME}
+        )
         lost = asyncio.Event()
         conn.add_termination_listener(lambda _conn: lost.set())
         try:
