@@ -135,6 +135,7 @@ class LiveHub:
         self._presence = Presence()
         self._events: asyncio.Queue[Event] = asyncio.Queue(EVENT_QUEUE)
         self._tasks: list[asyncio.Task[None]] = []
+        self._leaving: set[asyncio.Task[None]] = set()
 
     # -- lifecycle -------------------------------------------------------------------------
 
@@ -155,6 +156,8 @@ class LiveHub:
     async def stop(self) -> None:
         self._bus.unsubscribe(self._on_event)
         await self.close_sockets()
+        if self._leaving:
+            await asyncio.wait(self._leaving, timeout=5.0)
         for task in self._tasks:
             task.cancel()
         for task in self._tasks:
@@ -193,8 +196,10 @@ class LiveHub:
                 await self._client_frame(sock, msg.data)
         finally:
             del self._sockets[sock.key]
-            await self._leave(sock)
-            await sock.close()
+            # aiohttp cancels the handler when the peer goes; the others must still learn.
+            leave = asyncio.create_task(self._leave(sock), name=f"live-leave-{sock.key}")
+            self._leaving.add(leave)
+            leave.add_done_callback(self._leaving.discard)
         return ws
 
     def _check_origin(self, request: web.Request) -> None:
@@ -257,8 +262,11 @@ class LiveHub:
         )
 
     async def _leave(self, sock: _Socket) -> None:
-        with contextlib.suppress(Exception):
+        try:
             await self._view(sock, None)
+        except Exception:
+            log.exception("live: leaving %s failed", sock.key)
+        await sock.close()
 
     async def _publish(self, kind: str, data: dict[str, Any]) -> None:
         await self._bus.publish(Event(kind, data))
