@@ -8,7 +8,8 @@ from omnidesk.helpdesk.admin import AdminAPI, KnowledgeAdmin
 from omnidesk.helpdesk.api import ConsoleAPI
 from omnidesk.helpdesk.events import Event, EventBus, create_bus, emit, unit_of_work
 from omnidesk.helpdesk.http import HTTPJSONError, Role, Roles, json_error, read_json
-from omnidesk.helpdesk.live import LiveHub, live_guard
+from omnidesk.helpdesk.live import LiveHub
+from omnidesk.helpdesk.livesocket import live_guard
 from omnidesk.helpdesk.models import (
     HUMAN_OWNED,
     Author,

@@ -14,7 +14,6 @@ import itertools
 import json
 import logging
 import time
-from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -25,97 +24,19 @@ from omnidesk.helpdesk import queries
 from omnidesk.helpdesk.actions import iso, message_dict
 from omnidesk.helpdesk.actor import Actor
 from omnidesk.helpdesk.events import Event, EventBus
-from omnidesk.helpdesk.http import Handler, HTTPJSONError, Role, Roles, actor_of, require_role
+from omnidesk.helpdesk.http import HTTPJSONError, actor_of
+from omnidesk.helpdesk.livesocket import AgentSocket, Bucket, Guard
 from omnidesk.helpdesk.models import Conversation, Message, Notification
-from omnidesk.helpdesk.presence import REFRESH_S, Presence, Viewer
+from omnidesk.helpdesk.presence import REFRESH_S, Presence
 
 log = logging.getLogger(__name__)
 
 PATH = "/api/v1/live"
 MAX_CLIENT_FRAME_BYTES = 4096
 MAX_TEXT_CHARS = 20_000  # a longer message is cut in the frame; the API has it whole
-SEND_QUEUE = 256  # frames waiting for one socket before it counts as stuck
 HEARTBEAT_S = 30.0
-RATE_BURST = 30
-RATE_PER_SECOND = 5.0
 TYPING_REFRESH_S = 3.0
 EVENT_QUEUE = 10_000
-
-Guard = Callable[[Handler], Handler]
-
-
-def live_guard(roles: Roles) -> Guard:
-    """The shared-token guard for the socket. A browser cannot set a header on a
-    WebSocket, so the token may come as ``?token=`` while shared tokens exist."""
-
-    def wrap(handler: Handler) -> Handler:
-        guarded = require_role(roles, Role.AGENT, handler)
-
-        async def with_query_token(request: web.Request) -> web.StreamResponse:
-            token = request.query.get("token")
-            if token and "Authorization" not in request.headers:
-                headers = request.headers.copy()
-                headers["Authorization"] = f"Bearer {token}"
-                request = request.clone(headers=headers)
-            return await guarded(request)
-
-        return with_query_token
-
-    return wrap
-
-
-class _Bucket:
-    """Token bucket per socket: a tab cannot flood the bus with typing frames."""
-
-    def __init__(self) -> None:
-        self.tokens, self.stamp = float(RATE_BURST), time.monotonic()
-
-    def take(self) -> bool:
-        now = time.monotonic()
-        self.tokens = min(RATE_BURST, self.tokens + (now - self.stamp) * RATE_PER_SECOND)
-        self.stamp = now
-        if self.tokens < 1:
-            return False
-        self.tokens -= 1
-        return True
-
-
-class _Socket:
-    """One agent's socket, with its own writer so a slow tab never holds up the others."""
-
-    def __init__(self, ws: web.WebSocketResponse, actor: Actor, key: str) -> None:
-        self.ws, self.actor, self.key = ws, actor, key
-        self.viewing: int | None = None
-        self.typing: tuple[int, bool, float] | None = None
-        self.queue: asyncio.Queue[str | None] = asyncio.Queue(SEND_QUEUE)
-        self.writer = asyncio.create_task(self._write(), name=f"live-writer-{key}")
-
-    @property
-    def viewer(self) -> Viewer:
-        return Viewer(self.key, self.actor.agent_id, self.actor.name)
-
-    def send(self, text: str) -> None:
-        try:
-            self.queue.put_nowait(text)
-        except asyncio.QueueFull:
-            # It stopped reading; closing makes the console reconnect and reload.
-            log.warning("live socket %s is stuck; closing it", self.key)
-            self.writer.cancel()
-            asyncio.create_task(self.ws.close(code=WSCloseCode.TRY_AGAIN_LATER))  # noqa: RUF006
-
-    async def _write(self) -> None:
-        while (text := await self.queue.get()) is not None:
-            try:
-                await self.ws.send_str(text)
-            except (ConnectionError, RuntimeError):
-                return
-
-    async def close(self) -> None:
-        with contextlib.suppress(asyncio.QueueFull):
-            self.queue.put_nowait(None)
-        with contextlib.suppress(Exception):
-            await asyncio.wait_for(self.writer, 2.0)
-        self.writer.cancel()
 
 
 class LiveHub:
@@ -130,7 +51,7 @@ class LiveHub:
         self._sessionmaker = sessionmaker
         self._bus = bus
         self._public_origin = _origin_of(public_url) if public_url else None
-        self._sockets: dict[str, _Socket] = {}
+        self._sockets: dict[str, AgentSocket] = {}
         self._seq = itertools.count(1)
         self._presence = Presence()
         self._events: asyncio.Queue[Event] = asyncio.Queue(EVENT_QUEUE)
@@ -180,12 +101,12 @@ class LiveHub:
         self._check_origin(request)
         ws = web.WebSocketResponse(heartbeat=HEARTBEAT_S, max_msg_size=MAX_CLIENT_FRAME_BYTES)
         await ws.prepare(request)
-        sock = _Socket(ws, actor, f"{self._bus.process_id}:{next(self._seq)}")
+        sock = AgentSocket(ws, actor, f"{self._bus.process_id}:{next(self._seq)}")
         self._sockets[sock.key] = sock
         sock.send(_dumps({"type": "hello", "agent": _agent(actor)}))
         for conversation_id in self._presence.conversations():
             sock.send(self._presence_frame(conversation_id))
-        bucket = _Bucket()
+        bucket = Bucket()
         try:
             async for msg in ws:
                 if msg.type != WSMsgType.TEXT:
@@ -211,7 +132,7 @@ class LiveHub:
         if _origin_of(origin) not in allowed:
             raise HTTPJSONError(403, "bad_origin", "this origin may not open the live socket")
 
-    async def _client_frame(self, sock: _Socket, data: str) -> None:
+    async def _client_frame(self, sock: AgentSocket, data: str) -> None:
         try:
             frame = json.loads(data)
         except ValueError:
@@ -231,7 +152,7 @@ class LiveHub:
         else:
             sock.send(_error("bad_frame", f"unknown or malformed frame {str(kind)[:40]!r}"))
 
-    async def _view(self, sock: _Socket, conversation_id: int | None) -> None:
+    async def _view(self, sock: AgentSocket, conversation_id: int | None) -> None:
         if sock.viewing == conversation_id:
             return
         if sock.typing is not None and sock.typing[1]:
@@ -242,7 +163,7 @@ class LiveHub:
         if conversation_id is not None:
             await self._publish("presence", sock.viewer.as_event(conversation_id, True))
 
-    async def _typing(self, sock: _Socket, conversation_id: int, typing: bool) -> None:
+    async def _typing(self, sock: AgentSocket, conversation_id: int, typing: bool) -> None:
         now = time.monotonic()
         last = sock.typing
         if last and last[:2] == (conversation_id, typing) and now - last[2] < TYPING_REFRESH_S:
@@ -261,7 +182,7 @@ class LiveHub:
             },
         )
 
-    async def _leave(self, sock: _Socket) -> None:
+    async def _leave(self, sock: AgentSocket) -> None:
         try:
             await self._view(sock, None)
         except Exception:
