@@ -37,6 +37,7 @@ MAX_TEXT_CHARS = 20_000  # a longer message is cut in the frame; the API has it 
 HEARTBEAT_S = 30.0
 TYPING_REFRESH_S = 3.0
 EVENT_QUEUE = 10_000
+SIGNED_OUT = 4401  # close code: the agent's sessions ended
 
 
 class LiveHub:
@@ -90,6 +91,14 @@ class LiveHub:
         for sock in list(self._sockets.values()):
             with contextlib.suppress(Exception):
                 await sock.ws.close(code=WSCloseCode.GOING_AWAY, message=b"server shutting down")
+
+    async def disconnect_agent(self, agent_id: int) -> None:
+        """Close an agent's sockets (signed out, password changed, disabled): the console
+        has to sign in again to reconnect."""
+        for sock in list(self._sockets.values()):
+            if sock.actor.agent_id == agent_id:
+                with contextlib.suppress(Exception):
+                    await sock.ws.close(code=SIGNED_OUT, message=b"signed out")
 
     def connected(self) -> int:
         return len(self._sockets)
@@ -221,6 +230,8 @@ class LiveHub:
             self._typing_frame(data)
         elif kind == "resync":
             self._broadcast(_dumps({"type": "resync"}))
+        elif kind == "sessions_ended" and _is_id(data.get("agent_id")):
+            await self.disconnect_agent(data["agent_id"])
         elif not self._sockets:
             return  # the rest is for sockets only; nobody here to read rows for
         elif kind == "conversation" and _is_id(data.get("conversation_id")):

@@ -16,7 +16,7 @@ from aiohttp import WSMsgType, web
 from aiohttp.test_utils import TestClient
 
 from omnidesk.helpdesk import Actor, Author, LiveHub, actions, create_bus, emit, unit_of_work
-from omnidesk.helpdesk.events import EventBus
+from omnidesk.helpdesk.events import Event, EventBus
 from omnidesk.helpdesk.http import ACTOR_KEY, Handler, json_error
 from omnidesk.helpdesk.models import Agent, Notification
 from omnidesk.helpdesk.pgbus import PgEventBus
@@ -166,8 +166,11 @@ async def test_two_agents_see_presence_typing_messages_and_own_notifications(
     frame = await ann.until(lambda f: f["type"] in ("notification", "conversation"))
     assert frame["type"] == "conversation"
 
-    # Ann leaves: Bob sees her typing stop and her presence go.
-    await ann.ws.close()
+    # Ann signs out (in any process): her socket closes and Bob sees her typing stop
+    # and her presence go.
+    await bus.publish(Event("sessions_ended", {"agent_id": ann_id}))
+    msg = await ann.ws.receive(timeout=10)
+    assert msg.type in (WSMsgType.CLOSE, WSMsgType.CLOSED) and ann.ws.close_code == 4401
     frame = await bob.until(is_type("typing"))
     assert frame["typing"] is False
     frame = await bob.until(is_type("presence", conversation_id=conversation_id))
