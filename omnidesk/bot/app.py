@@ -10,7 +10,15 @@ from aiohttp import web
 from omnidesk.bot.services import Services
 from omnidesk.config import Settings
 from omnidesk.escalation import HandoffRules, normalise_calendar
-from omnidesk.helpdesk import AdminAPI, ConsoleAPI, HTTPJSONError, PoliciesAPI, Roles, json_error
+from omnidesk.helpdesk import (
+    AdminAPI,
+    ConsoleAPI,
+    HTTPJSONError,
+    PoliciesAPI,
+    Roles,
+    json_error,
+    live_guard,
+)
 from omnidesk.knowledge import ArticleAdmin, kb_routes
 
 SERVICES = web.AppKey("services", Services)
@@ -100,6 +108,7 @@ def create_app(settings: Settings, services: Services | None = None) -> web.Appl
     roles = Roles(lambda: token.get_secret_value(), lambda: admin_token.get_secret_value())
     policies = PoliciesAPI(svc.sessionmaker, svc.bus, roles, settings.sla, normalise_calendar)
     app.router.add_routes(policies.routes())
+    svc.live.install(app, live_guard(roles))
     for channel in svc.channels.values():
         app.router.add_routes(channel.routes())
     return app

@@ -16,7 +16,7 @@ from sqlalchemy.orm import aliased
 from omnidesk.bot.router import Router, Turn
 from omnidesk.channels import InboundMessage, InboundResult
 from omnidesk.db import utcnow
-from omnidesk.helpdesk import EventBus, InboxItem, InboxState, emit, message_dict, unit_of_work
+from omnidesk.helpdesk import EventBus, InboxItem, InboxState, emit, unit_of_work
 
 log = logging.getLogger(__name__)
 
@@ -63,6 +63,10 @@ class Inbox:
             return InboundResult.DUPLICATE
         self._wake.set()
         return InboundResult.ACCEPTED
+
+    def wake(self) -> None:
+        """Something may be ready (another process accepted it): look now."""
+        self._wake.set()
 
     # -- workers ---------------------------------------------------------------------------
 
@@ -189,6 +193,6 @@ def _emit_processed(session: AsyncSession, inbound: InboundMessage, turn: Turn) 
         channel=inbound.channel,
         sender_id=inbound.sender_id,
         conversation_id=turn.conversation.id,
-        message=message_dict(turn.recorded),
+        message_id=turn.recorded.id,
         replied=bool(turn.replies),
     )

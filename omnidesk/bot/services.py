@@ -1,5 +1,6 @@
-"""The running parts of one omnidesk process and their lifecycle: engine, knowledge
-base, router, inbox workers, outbox dispatcher and channels."""
+"""The running parts of one omnidesk process and their lifecycle: engine, event bus,
+knowledge base, router, inbox workers, outbox dispatcher, channels and the agents' live
+sockets; and the fan-out of events to them, whichever process published."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import logging
 from dataclasses import dataclass, field
 from types import TracebackType
 
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from omnidesk.bot.inbox import Inbox
@@ -14,13 +16,22 @@ from omnidesk.bot.migrate import upgrade
 from omnidesk.bot.outbox import OutboxDispatcher
 from omnidesk.bot.router import Router
 from omnidesk.bot.sweeper import Sweeper
-from omnidesk.channels import Channel, InboundMessage, InboundResult
+from omnidesk.channels import Channel, InboundMessage, InboundResult, OutboundMessage
 from omnidesk.channels.registry import platform_channels
 from omnidesk.channels.webchat import VisitorTokens, WebchatChannel
 from omnidesk.config import Settings
 from omnidesk.db import create_engine, sessionmaker
 from omnidesk.escalation import HandoffRules, configure_sla
-from omnidesk.helpdesk import Event, EventBus, queries
+from omnidesk.helpdesk import (
+    Event,
+    EventBus,
+    LiveHub,
+    Message,
+    OutboxItem,
+    create_bus,
+    message_dict,
+    queries,
+)
 from omnidesk.knowledge import KnowledgeBase
 
 log = logging.getLogger(__name__)
@@ -42,6 +53,7 @@ class Services:
     channels: dict[str, Channel] = field(init=False)
     webchat: WebchatChannel = field(init=False)
     sweeper: Sweeper = field(init=False)
+    live: LiveHub = field(init=False)
 
     def __post_init__(self) -> None:
         settings = self.settings
@@ -49,7 +61,7 @@ class Services:
         assert settings.secret_key is not None
         self.engine = create_engine(settings.effective_database_url)
         self.sessionmaker = sessionmaker(self.engine)
-        self.bus = EventBus()
+        self.bus = create_bus(settings.effective_database_url)
         self.kb = KnowledgeBase(settings, self.sessionmaker)
         self.router = Router(self.kb, HandoffRules(settings.escalation), self.sessionmaker)
         self.inbox = Inbox(self.sessionmaker, self.bus, self.router, settings.inbox_workers)
@@ -60,6 +72,7 @@ class Services:
             VisitorTokens(settings.secret_key.get_secret_value()),
             self.on_message,
             self._webchat_history,
+            relay=self._relay_webchat_reply,
         )
         self.add_channel(self.webchat)
         for channel in platform_channels(settings, self.on_message):
@@ -72,16 +85,23 @@ class Services:
             settings.escalation,
             lambda: getattr(self.channels.get("slack"), "client", None),
         )
+        self.live = LiveHub(self.sessionmaker, self.bus, settings.public_url)
 
     def add_channel(self, channel: Channel) -> None:
         self.channels[channel.name] = channel
 
     async def on_message(self, inbound: InboundMessage) -> InboundResult:
         """The callback every channel is given."""
-        return await self.inbox.accept(inbound)
+        result = await self.inbox.accept(inbound)
+        if result == InboundResult.ACCEPTED:
+            # This process's workers are awake already; the others' may be idler.
+            await self.bus.publish(Event("inbox"))
+        return result
 
     async def start(self) -> None:
         await upgrade(self.engine)
+        await self.bus.start()
+        await self.live.start()
         await self.kb.start()
         for channel in self.channels.values():
             await channel.start()
@@ -100,7 +120,9 @@ class Services:
                 await channel.stop()
             except Exception:
                 log.exception("stopping channel %s failed", channel.name)
+        await self.live.stop()
         await self.kb.stop()
+        await self.bus.stop()
         await self.engine.dispose()
 
     async def __aenter__(self) -> Services:
@@ -122,9 +144,47 @@ class Services:
             )
 
     async def _on_event(self, event: Event) -> None:
+        data = event.data
         if event.kind == "outbox":
             self.outbox.wake()
-        elif event.kind == "processed" and event.data["channel"] == self.webchat.name:
-            await self.webchat.processed(
-                event.data["sender_id"], event.data["message"], event.data["replied"]
+        elif event.kind == "inbox" and event.remote:
+            self.inbox.wake()
+        elif event.kind == "resync":
+            # Events were missed while the bus reconnected: let the workers look.
+            self.inbox.wake()
+            self.outbox.wake()
+        elif event.kind == "processed" and data.get("channel") == self.webchat.name:
+            await self._show_processed(data)
+        elif event.kind == "webchat_reply" and event.remote:
+            await self._show_webchat_reply(data)
+
+    async def _relay_webchat_reply(self, visitor: str, message_id: int) -> None:
+        await self.bus.publish(
+            Event("webchat_reply", {"visitor": visitor, "message_id": message_id})
+        )
+
+    async def _show_processed(self, data: dict[str, object]) -> None:
+        """The visitor's message is stored: the process holding their tabs echoes it."""
+        visitor, message_id = data.get("sender_id"), data.get("message_id")
+        if not isinstance(visitor, str) or not self.webchat.connected(visitor):
+            return
+        async with self.sessionmaker() as session:
+            message = await session.get(Message, message_id)
+            if message is None:
+                return
+            body = message_dict(message)
+        await self.webchat.processed(visitor, body, bool(data.get("replied")))
+
+    async def _show_webchat_reply(self, data: dict[str, object]) -> None:
+        """A reply another process sent: shown here if this process holds the tabs."""
+        visitor, message_id = data.get("visitor"), data.get("message_id")
+        if not isinstance(visitor, str) or not self.webchat.connected(visitor):
+            return
+        async with self.sessionmaker() as session:
+            payload = await session.scalar(
+                select(OutboxItem.payload).where(
+                    OutboxItem.message_id == message_id, OutboxItem.channel == self.webchat.name
+                )
             )
+        if payload is not None:
+            await self.webchat.show_reply(OutboundMessage.from_dict(payload))

@@ -6,8 +6,10 @@ from omnidesk.helpdesk.actions import ActionError, message_dict
 from omnidesk.helpdesk.actor import SYSTEM, Actor
 from omnidesk.helpdesk.admin import AdminAPI, KnowledgeAdmin
 from omnidesk.helpdesk.api import ConsoleAPI
-from omnidesk.helpdesk.events import Event, EventBus, emit, unit_of_work
+from omnidesk.helpdesk.events import Event, EventBus, create_bus, emit, unit_of_work
 from omnidesk.helpdesk.http import HTTPJSONError, Role, Roles, json_error, read_json
+from omnidesk.helpdesk.live import LiveHub
+from omnidesk.helpdesk.livesocket import live_guard
 from omnidesk.helpdesk.models import (
     HUMAN_OWNED,
     Author,
@@ -46,6 +48,7 @@ __all__ = [
     "InboxItem",
     "InboxState",
     "KnowledgeAdmin",
+    "LiveHub",
     "Message",
     "OutboxItem",
     "PoliciesAPI",
@@ -56,9 +59,11 @@ __all__ = [
     "TicketState",
     "TimelineEvent",
     "actions",
+    "create_bus",
     "emit",
     "gaps",
     "json_error",
+    "live_guard",
     "message_dict",
     "queries",
     "read_json",

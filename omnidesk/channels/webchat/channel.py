@@ -38,6 +38,8 @@ RATE_BURST = 20
 RATE_PER_SECOND = 2.0
 
 History = Callable[[str], Awaitable[list[dict[str, Any]]]]
+# Tells the other processes that a reply went out: (visitor, message id).
+Relay = Callable[[str, int], Awaitable[None]]
 
 
 class FrameError(Exception):
@@ -76,8 +78,10 @@ class WebchatChannel:
         tokens: VisitorTokens,
         on_message: OnMessage,
         history: History,
+        relay: Relay | None = None,
     ) -> None:
         self._settings = settings
+        self._relay = relay
         self._tokens = tokens
         self._on_message = on_message
         self._history = history
@@ -104,11 +108,18 @@ class WebchatChannel:
     async def send(self, message: OutboundMessage) -> DeliveryReceipt:
         # The message is already in the visitor's history; a visitor with no open tab
         # gets it on reconnect, so delivery never fails here.
-        await self.push(message.recipient_id, {"type": "typing", "on": False})
-        await self.push(message.recipient_id, {"type": "message", "message": frame_of(message)})
+        await self.show_reply(message)
+        if self._relay is not None:
+            # The visitor's tabs may be held by other processes; they show it from the row.
+            await self._relay(message.recipient_id, message.message_id)
         return DeliveryReceipt(ok=True, external_id=str(message.message_id))
 
     # -- called by the service -------------------------------------------------------------
+
+    async def show_reply(self, message: OutboundMessage) -> None:
+        """Show a reply on the tabs this process holds: typing stops, the message appears."""
+        await self.push(message.recipient_id, {"type": "typing", "on": False})
+        await self.push(message.recipient_id, {"type": "message", "message": frame_of(message)})
 
     async def processed(self, visitor: str, message: dict[str, Any], replied: bool) -> None:
         """The visitor's message is stored: echo it to their other tabs, stop typing."""

@@ -146,7 +146,8 @@ def _emit_message(session: AsyncSession, conversation: Conversation, message: Me
         "message",
         conversation_id=conversation.id,
         channel=conversation.channel,
-        message=message_dict(message),
+        message_id=message.id,
+        private=message.private,
     )
 
 

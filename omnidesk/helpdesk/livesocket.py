@@ -1,0 +1,102 @@
+"""The pieces of one live socket: the guard that lets a browser present the shared token,
+a token bucket against floods, and the agent's socket with its own writer task."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import Callable
+
+from aiohttp import WSCloseCode, web
+
+from omnidesk.helpdesk.actor import Actor
+from omnidesk.helpdesk.http import Handler, Role, Roles, require_role
+from omnidesk.helpdesk.presence import Viewer
+
+log = logging.getLogger(__name__)
+
+SEND_QUEUE = 256  # frames waiting for one socket before it counts as stuck
+RATE_BURST = 30
+RATE_PER_SECOND = 5.0
+
+Guard = Callable[[Handler], Handler]
+
+
+def live_guard(roles: Roles) -> Guard:
+    """The shared-token guard for the socket. A browser cannot set a header on a
+    WebSocket, so the token may come as ``?token=`` while shared tokens exist."""
+
+    def wrap(handler: Handler) -> Handler:
+        guarded = require_role(roles, Role.AGENT, handler)
+
+        async def with_query_token(request: web.Request) -> web.StreamResponse:
+            token = request.query.get("token")
+            if token and "Authorization" not in request.headers:
+                headers = request.headers.copy()
+                headers["Authorization"] = f"Bearer {token}"
+                request = request.clone(headers=headers)
+            return await guarded(request)
+
+        return with_query_token
+
+    return wrap
+
+
+class Bucket:
+    """Token bucket per socket: a tab cannot flood the bus with typing frames."""
+
+    def __init__(self) -> None:
+        self.tokens, self.stamp = float(RATE_BURST), time.monotonic()
+
+    def take(self) -> bool:
+        now = time.monotonic()
+        self.tokens = min(RATE_BURST, self.tokens + (now - self.stamp) * RATE_PER_SECOND)
+        self.stamp = now
+        if self.tokens < 1:
+            return False
+        self.tokens -= 1
+        return True
+
+
+class AgentSocket:
+    """One agent's socket, with its own writer so a slow tab never holds up the others."""
+
+    def __init__(self, ws: web.WebSocketResponse, actor: Actor, key: str) -> None:
+        self.ws, self.actor, self.key = ws, actor, key
+        self.viewing: int | None = None
+        self.typing: tuple[int, bool, float] | None = None
+        self.stuck = False
+        self.queue: asyncio.Queue[str | None] = asyncio.Queue(SEND_QUEUE)
+        self.writer = asyncio.create_task(self._write(), name=f"live-writer-{key}")
+
+    @property
+    def viewer(self) -> Viewer:
+        return Viewer(self.key, self.actor.agent_id, self.actor.name)
+
+    def send(self, text: str) -> None:
+        if self.stuck:
+            return
+        try:
+            self.queue.put_nowait(text)
+        except asyncio.QueueFull:
+            # It stopped reading; closing makes the console reconnect and reload.
+            log.warning("live socket %s is stuck; closing it", self.key)
+            self.stuck = True
+            self.writer.cancel()
+            asyncio.create_task(self.ws.close(code=WSCloseCode.TRY_AGAIN_LATER))  # noqa: RUF006
+
+    async def _write(self) -> None:
+        while (text := await self.queue.get()) is not None:
+            try:
+                await self.ws.send_str(text)
+            except (ConnectionError, RuntimeError):
+                return
+
+    async def close(self) -> None:
+        with contextlib.suppress(asyncio.QueueFull):
+            self.queue.put_nowait(None)
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(self.writer, 2.0)
+        self.writer.cancel()
