@@ -1,0 +1,225 @@
+"""Full-text search for agents over messages (internal notes included) and contacts.
+
+SQLite uses the FTS5 tables of migration 0005 (bm25), PostgreSQL the generated
+``search_vector`` columns with their GIN indexes (ts_rank). The user's query never
+reaches either query language: it is cut into words (runs of letters and digits), each
+word is quoted, all must match, and the last one also matches as a prefix. A query with
+no words finds nothing.
+
+A very common word can match most of a million messages; ranking all of them would take
+seconds. So only the newest ``CANDIDATES`` matches (both indexes hand them out in id
+order cheaply) are ranked: for a helpdesk the recent conversation is the likely target,
+and a more specific query narrows the set below the cap anyway.
+
+Snippets are plain text plus ``[start, end)`` character offsets of the matched words:
+the console escapes the text and marks the ranges; no markup ever comes from here.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Boolean, TextClause, text
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from omnidesk.db import UTCDateTime
+from omnidesk.helpdesk.actions import iso
+
+WORD = re.compile(r"[^\W_]+")
+MAX_WORDS = 8
+MAX_WORD_CHARS = 64
+# A prefix shorter than this would expand to a large part of the vocabulary.
+MIN_PREFIX_CHARS = 3
+CANDIDATES = 1000
+SNIPPET_WORDS = 24
+SNIPPET_LEAD = 6
+
+
+@dataclass(frozen=True)
+class Terms:
+    """The words of a query; the last one also matches as a prefix when ``prefix``."""
+
+    words: tuple[str, ...]
+    prefix: bool
+
+    def fts5(self) -> str:
+        """An FTS5 MATCH expression: every word a quoted string (no operator survives)."""
+        parts = [f'"{w}"' for w in self.words]
+        if self.prefix:
+            parts[-1] += "*"
+        return " ".join(parts)
+
+    def tsquery(self) -> str:
+        """A to_tsquery() text: every word a quoted lexeme, joined by AND."""
+        parts = [f"'{w}'" for w in self.words]
+        if self.prefix:
+            parts[-1] += ":*"
+        return " & ".join(parts)
+
+
+def parse_query(query: str) -> Terms:
+    """The searchable words of ``query``: lower-cased, de-duplicated, at most eight.
+    Quotes, operators and other punctuation are separators, so they cannot change the
+    meaning of the query on either backend."""
+    words: list[str] = []
+    for match in WORD.finditer(query.lower()):
+        word = match.group()[:MAX_WORD_CHARS]
+        if word not in words:
+            words.append(word)
+    words = words[:MAX_WORDS]
+    # Prefix only when the query ends in a word being typed, not after a space or quote.
+    ends_in_word = bool(words) and bool(WORD.search(query[-1:]))
+    prefix = ends_in_word and len(words[-1]) >= MIN_PREFIX_CHARS
+    return Terms(tuple(words), prefix)
+
+
+def _fold(word: str) -> str:
+    """Case and diacritics folded, as the FTS5 tokenizer does."""
+    decomposed = unicodedata.normalize("NFKD", word.casefold())
+    return "".join(c for c in decomposed if not unicodedata.combining(c))
+
+
+def highlights(value: str, terms: Terms) -> list[list[int]]:
+    """``[start, end)`` offsets of the words of ``value`` that the query matches."""
+    wanted = {_fold(w) for w in terms.words}
+    last = _fold(terms.words[-1]) if terms.prefix else None
+    spans = []
+    for match in WORD.finditer(value):
+        word = _fold(match.group())
+        if word in wanted or (last is not None and word.startswith(last)):
+            spans.append([match.start(), match.end()])
+    return spans
+
+
+def snippet(value: str, terms: Terms) -> dict[str, Any]:
+    """A window of about ``SNIPPET_WORDS`` words around the first match, as plain text
+    with match offsets relative to it; "…" marks a cut."""
+    words = list(WORD.finditer(value))
+    spans = highlights(value, terms)
+    first = next((i for i, w in enumerate(words) if spans and w.start() == spans[0][0]), 0)
+    start_word = max(0, first - SNIPPET_LEAD)
+    end_word = min(len(words), start_word + SNIPPET_WORDS)
+    start = words[start_word].start() if start_word > 0 else 0
+    end = words[end_word - 1].end() if end_word < len(words) else len(value)
+    lead = "…" if start > 0 else ""
+    body = lead + value[start:end].strip("\n") + ("…" if end < len(value) else "")
+    shift = len(lead) - start
+    marks = [[s + shift, e + shift] for s, e in spans if s >= start and e <= end]
+    return {"text": body, "highlights": marks}
+
+
+_SQLITE_MESSAGES = """
+SELECT id, conversation_id, author, author_name, private, created_at, text, score FROM (
+    SELECT m.id, m.conversation_id, m.author, m.author_name, m.private, m.created_at, m.text,
+           bm25(messages_fts) AS score
+    FROM messages_fts JOIN messages AS m ON m.id = messages_fts.rowid
+    WHERE messages_fts MATCH :q {private}
+    ORDER BY messages_fts.rowid DESC LIMIT :candidates
+) ORDER BY score, id DESC LIMIT :limit
+"""
+
+_PG_MESSAGES = """
+SELECT id, conversation_id, author, author_name, private, created_at, text,
+       ts_rank(search_vector, query) AS score FROM (
+    SELECT m.id, m.conversation_id, m.author, m.author_name, m.private, m.created_at, m.text,
+           m.search_vector, q.query
+    FROM messages AS m, to_tsquery('simple', :q) AS q(query)
+    WHERE m.search_vector @@ q.query {private}
+    ORDER BY m.id DESC LIMIT :candidates
+) AS c ORDER BY score DESC, id DESC LIMIT :limit
+"""
+
+_SQLITE_CONTACTS = """
+SELECT id, name, email, created_at, score FROM (
+    SELECT c.id, c.name, c.email, c.created_at, bm25(contacts_fts) AS score
+    FROM contacts_fts JOIN contacts AS c ON c.id = contacts_fts.rowid
+    WHERE contacts_fts MATCH :q
+    ORDER BY contacts_fts.rowid DESC LIMIT :candidates
+) ORDER BY score, id DESC LIMIT :limit
+"""
+
+_PG_CONTACTS = """
+SELECT id, name, email, created_at, ts_rank(search_vector, query) AS score FROM (
+    SELECT c.id, c.name, c.email, c.created_at, c.search_vector, q.query
+    FROM contacts AS c, to_tsquery('simple', :q) AS q(query)
+    WHERE c.search_vector @@ q.query
+    ORDER BY c.id DESC LIMIT :candidates
+) AS c ORDER BY score DESC, id DESC LIMIT :limit
+"""
+
+
+def _typed(sql: str) -> TextClause:
+    # Raw SQL skips the column types: give back aware datetimes and booleans on both.
+    return text(sql).columns(created_at=UTCDateTime(), private=Boolean())
+
+
+def _is_sqlite(session: AsyncSession) -> bool:
+    return session.get_bind().dialect.name == "sqlite"
+
+
+async def search_messages(
+    session: AsyncSession, query: str | Terms, *, limit: int = 20, agent_visible: bool = True
+) -> list[dict[str, Any]]:
+    """Messages matching ``query``, best first: ``{conversation_id, message, snippet}``.
+    Internal notes are included for agents (``agent_visible``), left out otherwise."""
+    terms = query if isinstance(query, Terms) else parse_query(query)
+    if not terms.words or limit < 1:
+        return []
+    sqlite = _is_sqlite(session)
+    private = "" if agent_visible else "AND NOT m.private"
+    sql = (_SQLITE_MESSAGES if sqlite else _PG_MESSAGES).format(private=private)
+    params = {
+        "q": terms.fts5() if sqlite else terms.tsquery(),
+        "candidates": CANDIDATES,
+        "limit": limit,
+    }
+    rows = (await session.execute(_typed(sql), params)).mappings().all()
+    return [
+        {
+            "conversation_id": row["conversation_id"],
+            "message": {
+                "id": row["id"],
+                "conversation_id": row["conversation_id"],
+                "author": row["author"],
+                "author_name": row["author_name"],
+                "private": bool(row["private"]),
+                "created_at": iso(row["created_at"]),
+            },
+            "snippet": snippet(row["text"] or "", terms),
+        }
+        for row in rows
+    ]
+
+
+async def search_contacts(
+    session: AsyncSession, query: str | Terms, *, limit: int = 20
+) -> list[dict[str, Any]]:
+    """Contacts whose name or e-mail matches ``query``, best first, with the offsets of
+    the matched words in each."""
+    terms = query if isinstance(query, Terms) else parse_query(query)
+    if not terms.words or limit < 1:
+        return []
+    sqlite = _is_sqlite(session)
+    params = {
+        "q": terms.fts5() if sqlite else terms.tsquery(),
+        "candidates": CANDIDATES,
+        "limit": limit,
+    }
+    sql = _SQLITE_CONTACTS if sqlite else _PG_CONTACTS
+    rows = (await session.execute(_typed(sql), params)).mappings().all()
+    return [
+        {
+            "id": row["id"],
+            "name": row["name"],
+            "email": row["email"],
+            "created_at": iso(row["created_at"]),
+            "highlights": {
+                "name": highlights(row["name"] or "", terms),
+                "email": highlights(row["email"] or "", terms),
+            },
+        }
+        for row in rows
+    ]
