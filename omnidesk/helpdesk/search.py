@@ -22,7 +22,7 @@ import unicodedata
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Boolean, TextClause, text
+from sqlalchemy import Boolean, TextualSelect, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from omnidesk.db import UTCDateTime
@@ -151,7 +151,7 @@ SELECT id, name, email, created_at, ts_rank(search_vector, query) AS score FROM 
 """
 
 
-def _typed(sql: str) -> TextClause:
+def _typed(sql: str) -> TextualSelect:
     # Raw SQL skips the column types: give back aware datetimes and booleans on both.
     return text(sql).columns(created_at=UTCDateTime(), private=Boolean())
 
