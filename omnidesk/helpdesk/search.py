@@ -1,15 +1,17 @@
 """Full-text search for agents over messages (internal notes included) and contacts.
 
-SQLite uses the FTS5 tables of migration 0005 (bm25), PostgreSQL the generated
-``search_vector`` columns with their GIN indexes (ts_rank). The user's query never
-reaches either query language: it is cut into words (runs of letters and digits), each
-word is quoted, all must match, and the last one also matches as a prefix. A query with
-no words finds nothing.
+SQLite uses the FTS5 tables of migration 0005, PostgreSQL the generated ``search_vector``
+columns with their GIN indexes. They only find; ranking is done here, the same on both
+(BM25's term-frequency part, see ``score``). The user's query never reaches either query
+language: it is cut into words (runs of letters and digits), each word is quoted, all
+must match, and the last one also matches as a prefix. A query with no words finds
+nothing.
 
 A very common word can match most of a million messages; ranking all of them would take
-seconds. So only the newest ``CANDIDATES`` matches (both indexes hand them out in id
-order cheaply) are ranked: for a helpdesk the recent conversation is the likely target,
-and a more specific query narrows the set below the cap anyway.
+seconds (bm25() and ts_rank() also read every match to weigh the words). So only the
+newest ``CANDIDATES`` matches (both indexes hand them out in id order cheaply) are
+ranked: for a helpdesk the recent conversation is the likely target, and a more specific
+query narrows the set below the cap anyway.
 
 Snippets are plain text plus ``[start, end)`` character offsets of the matched words:
 the console escapes the text and marks the ranges; no markup ever comes from here.
@@ -19,10 +21,12 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections import Counter
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Boolean, TextualSelect, text
+from sqlalchemy import Boolean, RowMapping, TextualSelect, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from omnidesk.db import UTCDateTime
@@ -36,6 +40,8 @@ MIN_PREFIX_CHARS = 3
 CANDIDATES = 1000
 SNIPPET_WORDS = 24
 SNIPPET_LEAD = 6
+# BM25's usual constants; a typical chat message's length in words.
+K1, B, AVERAGE_WORDS = 1.2, 0.75, 20.0
 
 
 @dataclass(frozen=True)
@@ -111,44 +117,64 @@ def snippet(value: str, terms: Terms) -> dict[str, Any]:
     return {"text": body, "highlights": marks}
 
 
+def score(value: str, terms: Terms) -> float:
+    """BM25's term-frequency part (the candidates all hold every word, so document
+    frequencies would weigh them alike): more of the words, in a shorter text, first."""
+    folded = value.lower() if value.isascii() else _fold(value)
+    words = WORD.findall(folded)
+    if not words:
+        return 0.0
+    wanted = [_fold(w) for w in terms.words]
+    norm = K1 * (1 - B + B * len(words) / AVERAGE_WORDS)
+    counts = Counter(words)
+    total = 0.0
+    for i, word in enumerate(wanted):
+        if terms.prefix and i == len(wanted) - 1:
+            tf = sum(n for w, n in counts.items() if w.startswith(word))
+        else:
+            tf = counts.get(word, 0)
+        total += tf * (K1 + 1) / (tf + norm)
+    return total
+
+
+# Both backends hand out the newest matches cheaply in id order (FTS5 walks its doclists
+# backwards; PostgreSQL reads the GIN index, or walks the primary key and filters when the
+# word is common); ranking happens on those in Python, the same on both.
 _SQLITE_MESSAGES = """
-SELECT id, conversation_id, author, author_name, private, created_at, text, score FROM (
-    SELECT m.id, m.conversation_id, m.author, m.author_name, m.private, m.created_at, m.text,
-           bm25(messages_fts) AS score
-    FROM messages_fts JOIN messages AS m ON m.id = messages_fts.rowid
-    WHERE messages_fts MATCH :q {private}
-    ORDER BY messages_fts.rowid DESC LIMIT :candidates
-) ORDER BY score, id DESC LIMIT :limit
+SELECT m.id, m.conversation_id, m.author, m.author_name, m.private, m.created_at, m.text
+FROM messages_fts JOIN messages AS m ON m.id = messages_fts.rowid
+WHERE messages_fts MATCH :q {private}
+ORDER BY messages_fts.rowid DESC LIMIT :candidates
 """
 
 _PG_MESSAGES = """
-SELECT id, conversation_id, author, author_name, private, created_at, text,
-       ts_rank(search_vector, query) AS score FROM (
-    SELECT m.id, m.conversation_id, m.author, m.author_name, m.private, m.created_at, m.text,
-           m.search_vector, q.query
-    FROM messages AS m, to_tsquery('simple', :q) AS q(query)
-    WHERE m.search_vector @@ q.query {private}
-    ORDER BY m.id DESC LIMIT :candidates
-) AS c ORDER BY score DESC, id DESC LIMIT :limit
+SELECT m.id, m.conversation_id, m.author, m.author_name, m.private, m.created_at, m.text
+FROM messages AS m
+WHERE m.search_vector @@ to_tsquery('simple', :q) {private}
+ORDER BY m.id DESC LIMIT :candidates
 """
 
 _SQLITE_CONTACTS = """
-SELECT id, name, email, created_at, score FROM (
-    SELECT c.id, c.name, c.email, c.created_at, bm25(contacts_fts) AS score
-    FROM contacts_fts JOIN contacts AS c ON c.id = contacts_fts.rowid
-    WHERE contacts_fts MATCH :q
-    ORDER BY contacts_fts.rowid DESC LIMIT :candidates
-) ORDER BY score, id DESC LIMIT :limit
+SELECT c.id, c.name, c.email, c.created_at
+FROM contacts_fts JOIN contacts AS c ON c.id = contacts_fts.rowid
+WHERE contacts_fts MATCH :q
+ORDER BY contacts_fts.rowid DESC LIMIT :candidates
 """
 
 _PG_CONTACTS = """
-SELECT id, name, email, created_at, ts_rank(search_vector, query) AS score FROM (
-    SELECT c.id, c.name, c.email, c.created_at, c.search_vector, q.query
-    FROM contacts AS c, to_tsquery('simple', :q) AS q(query)
-    WHERE c.search_vector @@ q.query
-    ORDER BY c.id DESC LIMIT :candidates
-) AS c ORDER BY score DESC, id DESC LIMIT :limit
+SELECT c.id, c.name, c.email, c.created_at
+FROM contacts AS c
+WHERE c.search_vector @@ to_tsquery('simple', :q)
+ORDER BY c.id DESC LIMIT :candidates
 """
+
+
+def _best(
+    rows: Sequence[RowMapping], limit: int, key: Callable[[RowMapping], float]
+) -> list[RowMapping]:
+    """The ``limit`` best rows by ``key``, newer first among equals (rows come newest first)."""
+    order = sorted(range(len(rows)), key=lambda i: (-key(rows[i]), i))
+    return [rows[i] for i in order[:limit]]
 
 
 def _typed(sql: str) -> TextualSelect:
@@ -156,8 +182,15 @@ def _typed(sql: str) -> TextualSelect:
     return text(sql).columns(created_at=UTCDateTime(), private=Boolean())
 
 
-def _is_sqlite(session: AsyncSession) -> bool:
-    return session.get_bind().dialect.name == "sqlite"
+async def _is_sqlite(session: AsyncSession) -> bool:
+    if session.get_bind().dialect.name == "sqlite":
+        return True
+    # asyncpg prepares statements, and after a few runs PostgreSQL may switch to a generic
+    # plan that cannot see the query: it walks the newest messages and filters, fast for a
+    # common word but a full scan for a rare one. Planned per query, the GIN index serves
+    # rare words and the id order common ones.
+    await session.execute(text("SET LOCAL plan_cache_mode = force_custom_plan"))
+    return False
 
 
 async def search_messages(
@@ -168,7 +201,7 @@ async def search_messages(
     terms = query if isinstance(query, Terms) else parse_query(query)
     if not terms.words or limit < 1:
         return []
-    sqlite = _is_sqlite(session)
+    sqlite = await _is_sqlite(session)
     private = "" if agent_visible else "AND NOT m.private"
     sql = (_SQLITE_MESSAGES if sqlite else _PG_MESSAGES).format(private=private)
     params = {
@@ -177,6 +210,7 @@ async def search_messages(
         "limit": limit,
     }
     rows = (await session.execute(_typed(sql), params)).mappings().all()
+    rows = _best(rows, limit, lambda row: score(row["text"] or "", terms))
     return [
         {
             "conversation_id": row["conversation_id"],
@@ -202,7 +236,7 @@ async def search_contacts(
     terms = query if isinstance(query, Terms) else parse_query(query)
     if not terms.words or limit < 1:
         return []
-    sqlite = _is_sqlite(session)
+    sqlite = await _is_sqlite(session)
     params = {
         "q": terms.fts5() if sqlite else terms.tsquery(),
         "candidates": CANDIDATES,
@@ -210,6 +244,7 @@ async def search_contacts(
     }
     sql = _SQLITE_CONTACTS if sqlite else _PG_CONTACTS
     rows = (await session.execute(_typed(sql), params)).mappings().all()
+    rows = _best(rows, limit, lambda row: score(f"{row['name'] or ''} {row['email'] or ''}", terms))
     return [
         {
             "id": row["id"],
