@@ -1,17 +1,17 @@
 """Full-text search for agents over messages (internal notes included) and contacts.
 
 SQLite uses the FTS5 tables of migration 0005, PostgreSQL the generated ``search_vector``
-columns with their GIN indexes. They only find; ranking is done here, the same on both
-(BM25's term-frequency part, see ``score``). The user's query never reaches either query
-language: it is cut into words (runs of letters and digits), each word is quoted, all
-must match, and the last one also matches as a prefix. A query with no words finds
-nothing.
+columns with their GIN indexes. The user's query never reaches either query language: it
+is cut into words (runs of letters and digits), each word is quoted, all must match, and
+the last one also matches as a prefix. A query with no words finds nothing.
 
-A very common word can match most of a million messages; ranking all of them would take
-seconds (bm25() and ts_rank() also read every match to weigh the words). So only the
-newest ``CANDIDATES`` matches (both indexes hand them out in id order cheaply) are
-ranked: for a helpdesk the recent conversation is the likely target, and a more specific
-query narrows the set below the cap anyway.
+The indexes only find; ranking is done here, the same on both backends (``score``). A very
+common word matches most of a million messages, and bm25() or ts_rank() over all of them
+takes 70 ms to seconds (bm25 reads every match to count documents). So the newest
+``CANDIDATES`` matches are taken (FTS5 walks its doclists backwards and stops; PostgreSQL
+reads the GIN index, or walks the primary key backwards and filters when the word is
+common) and only those are ranked: in a helpdesk the recent conversation is the likely
+target, and a more specific query narrows the matches below the cap anyway.
 
 Snippets are plain text plus ``[start, end)`` character offsets of the matched words:
 the console escapes the text and marks the ranges; no markup ever comes from here.
@@ -21,12 +21,11 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Boolean, RowMapping, TextualSelect, text
+from sqlalchemy import Boolean, bindparam, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from omnidesk.db import UTCDateTime
@@ -37,7 +36,7 @@ MAX_WORDS = 8
 MAX_WORD_CHARS = 64
 # A prefix shorter than this would expand to a large part of the vocabulary.
 MIN_PREFIX_CHARS = 3
-CANDIDATES = 1000
+CANDIDATES = 300
 SNIPPET_WORDS = 24
 SNIPPET_LEAD = 6
 # BM25's usual constants; a typical chat message's length in words.
@@ -84,6 +83,8 @@ def parse_query(query: str) -> Terms:
 
 def _fold(word: str) -> str:
     """Case and diacritics folded, as the FTS5 tokenizer does."""
+    if word.isascii():
+        return word.lower()
     decomposed = unicodedata.normalize("NFKD", word.casefold())
     return "".join(c for c in decomposed if not unicodedata.combining(c))
 
@@ -118,79 +119,77 @@ def snippet(value: str, terms: Terms) -> dict[str, Any]:
 
 
 def score(value: str, terms: Terms) -> float:
-    """BM25's term-frequency part (the candidates all hold every word, so document
-    frequencies would weigh them alike): more of the words, in a shorter text, first."""
-    folded = value.lower() if value.isascii() else _fold(value)
-    words = WORD.findall(folded)
+    """BM25's term-frequency part: more of the words, in a shorter text, rank higher.
+    (Every candidate holds every word, so document frequencies would weigh them alike.)"""
+    words = WORD.findall(_fold(value))
     if not words:
         return 0.0
-    wanted = [_fold(w) for w in terms.words]
     norm = K1 * (1 - B + B * len(words) / AVERAGE_WORDS)
-    counts = Counter(words)
     total = 0.0
-    for i, word in enumerate(wanted):
-        if terms.prefix and i == len(wanted) - 1:
-            tf = sum(n for w, n in counts.items() if w.startswith(word))
+    for i, word in enumerate(_fold(w) for w in terms.words):
+        if terms.prefix and i == len(terms.words) - 1:
+            tf = sum(1 for w in words if w.startswith(word))
         else:
-            tf = counts.get(word, 0)
+            tf = words.count(word)
         total += tf * (K1 + 1) / (tf + norm)
     return total
 
 
-# Both backends hand out the newest matches cheaply in id order (FTS5 walks its doclists
-# backwards; PostgreSQL reads the GIN index, or walks the primary key and filters when the
-# word is common); ranking happens on those in Python, the same on both.
-_SQLITE_MESSAGES = """
-SELECT m.id, m.conversation_id, m.author, m.author_name, m.private, m.created_at, m.text
-FROM messages_fts JOIN messages AS m ON m.id = messages_fts.rowid
-WHERE messages_fts MATCH :q {private}
-ORDER BY messages_fts.rowid DESC LIMIT :candidates
-"""
+# Candidates: the newest matches, id and searchable text only.
+_CANDIDATES_SQL = {
+    ("sqlite", "messages"): """
+        SELECT m.id, m.text FROM messages_fts JOIN messages AS m ON m.id = messages_fts.rowid
+        WHERE messages_fts MATCH :q {private}
+        ORDER BY messages_fts.rowid DESC LIMIT :candidates""",
+    ("postgresql", "messages"): """
+        SELECT m.id, m.text FROM messages AS m
+        WHERE m.search_vector @@ to_tsquery('simple', :q) {private}
+        ORDER BY m.id DESC LIMIT :candidates""",
+    ("sqlite", "contacts"): """
+        SELECT c.id, coalesce(c.name, '') || ' ' || coalesce(c.email, '')
+        FROM contacts_fts JOIN contacts AS c ON c.id = contacts_fts.rowid
+        WHERE contacts_fts MATCH :q
+        ORDER BY contacts_fts.rowid DESC LIMIT :candidates""",
+    ("postgresql", "contacts"): """
+        SELECT c.id, coalesce(c.name, '') || ' ' || coalesce(c.email, '') FROM contacts AS c
+        WHERE c.search_vector @@ to_tsquery('simple', :q)
+        ORDER BY c.id DESC LIMIT :candidates""",
+}
 
-_PG_MESSAGES = """
-SELECT m.id, m.conversation_id, m.author, m.author_name, m.private, m.created_at, m.text
-FROM messages AS m
-WHERE m.search_vector @@ to_tsquery('simple', :q) {private}
-ORDER BY m.id DESC LIMIT :candidates
-"""
+_MESSAGE_ROWS = (
+    text(
+        "SELECT id, conversation_id, author, author_name, private, created_at, text"
+        " FROM messages WHERE id IN :ids"
+    )
+    .columns(created_at=UTCDateTime(), private=Boolean())
+    .bindparams(bindparam("ids", expanding=True))
+)
 
-_SQLITE_CONTACTS = """
-SELECT c.id, c.name, c.email, c.created_at
-FROM contacts_fts JOIN contacts AS c ON c.id = contacts_fts.rowid
-WHERE contacts_fts MATCH :q
-ORDER BY contacts_fts.rowid DESC LIMIT :candidates
-"""
-
-_PG_CONTACTS = """
-SELECT c.id, c.name, c.email, c.created_at
-FROM contacts AS c
-WHERE c.search_vector @@ to_tsquery('simple', :q)
-ORDER BY c.id DESC LIMIT :candidates
-"""
-
-
-def _best(
-    rows: Sequence[RowMapping], limit: int, key: Callable[[RowMapping], float]
-) -> list[RowMapping]:
-    """The ``limit`` best rows by ``key``, newer first among equals (rows come newest first)."""
-    order = sorted(range(len(rows)), key=lambda i: (-key(rows[i]), i))
-    return [rows[i] for i in order[:limit]]
+_CONTACT_ROWS = (
+    text("SELECT id, name, email, created_at FROM contacts WHERE id IN :ids")
+    .columns(created_at=UTCDateTime())
+    .bindparams(bindparam("ids", expanding=True))
+)
 
 
-def _typed(sql: str) -> TextualSelect:
-    # Raw SQL skips the column types: give back aware datetimes and booleans on both.
-    return text(sql).columns(created_at=UTCDateTime(), private=Boolean())
-
-
-async def _is_sqlite(session: AsyncSession) -> bool:
-    if session.get_bind().dialect.name == "sqlite":
-        return True
-    # asyncpg prepares statements, and after a few runs PostgreSQL may switch to a generic
-    # plan that cannot see the query: it walks the newest messages and filters, fast for a
-    # common word but a full scan for a rare one. Planned per query, the GIN index serves
-    # rare words and the id order common ones.
-    await session.execute(text("SET LOCAL plan_cache_mode = force_custom_plan"))
-    return False
+async def _best_ids(
+    session: AsyncSession, table: str, terms: Terms, limit: int, *, private: bool = True
+) -> list[int]:
+    """Ids of the ``limit`` best of the newest matches, best first (newer among equals)."""
+    backend = session.get_bind().dialect.name
+    if backend != "sqlite":
+        # asyncpg prepares statements, and after a few runs PostgreSQL may switch to a
+        # generic plan blind to the query: walking the newest rows and filtering, right for
+        # a common word but a full scan for a rare one. Planned per query, each gets its own.
+        await session.execute(text("SET LOCAL plan_cache_mode = force_custom_plan"))
+        backend = "postgresql"
+    sql = _CANDIDATES_SQL[(backend, table)].format(private="" if private else "AND NOT m.private")
+    params = {"q": terms.fts5() if backend == "sqlite" else terms.tsquery()}
+    rows: Sequence[Any] = (
+        await session.execute(text(sql), {**params, "candidates": CANDIDATES})
+    ).all()
+    ranked = sorted(range(len(rows)), key=lambda i: (-score(rows[i][1] or "", terms), i))
+    return [rows[i][0] for i in ranked[:limit]]
 
 
 async def search_messages(
@@ -201,16 +200,13 @@ async def search_messages(
     terms = query if isinstance(query, Terms) else parse_query(query)
     if not terms.words or limit < 1:
         return []
-    sqlite = await _is_sqlite(session)
-    private = "" if agent_visible else "AND NOT m.private"
-    sql = (_SQLITE_MESSAGES if sqlite else _PG_MESSAGES).format(private=private)
-    params = {
-        "q": terms.fts5() if sqlite else terms.tsquery(),
-        "candidates": CANDIDATES,
-        "limit": limit,
+    ids = await _best_ids(session, "messages", terms, limit, private=agent_visible)
+    if not ids:
+        return []
+    found = {
+        row["id"]: row for row in (await session.execute(_MESSAGE_ROWS, {"ids": ids})).mappings()
     }
-    rows = (await session.execute(_typed(sql), params)).mappings().all()
-    rows = _best(rows, limit, lambda row: score(row["text"] or "", terms))
+    rows = [found[i] for i in ids if i in found]
     return [
         {
             "conversation_id": row["conversation_id"],
@@ -236,15 +232,13 @@ async def search_contacts(
     terms = query if isinstance(query, Terms) else parse_query(query)
     if not terms.words or limit < 1:
         return []
-    sqlite = await _is_sqlite(session)
-    params = {
-        "q": terms.fts5() if sqlite else terms.tsquery(),
-        "candidates": CANDIDATES,
-        "limit": limit,
+    ids = await _best_ids(session, "contacts", terms, limit)
+    if not ids:
+        return []
+    found = {
+        row["id"]: row for row in (await session.execute(_CONTACT_ROWS, {"ids": ids})).mappings()
     }
-    sql = _SQLITE_CONTACTS if sqlite else _PG_CONTACTS
-    rows = (await session.execute(_typed(sql), params)).mappings().all()
-    rows = _best(rows, limit, lambda row: score(f"{row['name'] or ''} {row['email'] or ''}", terms))
+    rows = [found[i] for i in ids if i in found]
     return [
         {
             "id": row["id"],
