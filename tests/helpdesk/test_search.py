@@ -177,14 +177,14 @@ async def test_contacts_by_name_and_email(db: Database) -> None:
 
 async def test_migration_indexes_existing_rows_and_downgrades(db: Database) -> None:
     await _conversation(db, "v1", "written before the index", name="Early Bird")
-    await upgrade_from_0004(db)
+    await down_one_and_up(db)
     assert _texts(await _search(db, "before")) == ["written before the index"]
     async with db.sessionmaker() as session:
         assert [c["name"] for c in await search_contacts(session, "early")] == ["Early Bird"]
 
 
-async def upgrade_from_0004(db: Database) -> None:
-    """Down to 0004 (dropping the search structures), then back up to the head."""
+async def down_one_and_up(db: Database) -> None:
+    """One step down (dropping the search structures), then back up to the head."""
     from alembic import command
     from sqlalchemy.engine import Connection
 
@@ -193,7 +193,7 @@ async def upgrade_from_0004(db: Database) -> None:
     def down(connection: Connection) -> None:
         config = alembic_config()
         config.attributes["connection"] = connection
-        command.downgrade(config, "0004")
+        command.downgrade(config, "-1")
 
     async with db.engine.begin() as connection:
         await connection.run_sync(down)

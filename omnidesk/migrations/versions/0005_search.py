@@ -14,7 +14,7 @@ recreates ``messages`` or ``contacts`` drops their triggers and must re-create t
 (``SQLITE_UPGRADE`` below).
 
 Revision ID: 0005
-Revises: 0004
+Revises: 0007
 Create Date: 2026-11-30 23:40:00
 """
 
@@ -23,7 +23,8 @@ from __future__ import annotations
 from alembic import op
 
 revision = "0005"
-down_revision = "0004"
+# Reserved id 0005; chained after main's head (0007) so there is one head.
+down_revision = "0007"
 branch_labels = None
 depends_on = None
 
