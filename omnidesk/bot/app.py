@@ -16,6 +16,7 @@ from omnidesk.helpdesk import (
     HTTPJSONError,
     PoliciesAPI,
     Roles,
+    SearchAPI,
     json_error,
     live_guard,
 )
@@ -109,6 +110,7 @@ def create_app(settings: Settings, services: Services | None = None) -> web.Appl
     policies = PoliciesAPI(svc.sessionmaker, svc.bus, roles, settings.sla, normalise_calendar)
     app.router.add_routes(policies.routes())
     svc.live.install(app, live_guard(roles))
+    app.router.add_routes(SearchAPI(svc.sessionmaker, roles).routes())
     for channel in svc.channels.values():
         app.router.add_routes(channel.routes())
     return app

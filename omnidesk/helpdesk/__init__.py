@@ -1,7 +1,7 @@
 """Contacts, conversations, messages, tickets and the unified timeline; the agent and
 admin APIs and the console."""
 
-from omnidesk.helpdesk import actions, gaps, queries
+from omnidesk.helpdesk import actions, gaps, queries, search
 from omnidesk.helpdesk.actions import ActionError, message_dict
 from omnidesk.helpdesk.actor import SYSTEM, Actor
 from omnidesk.helpdesk.admin import AdminAPI, KnowledgeAdmin
@@ -28,6 +28,7 @@ from omnidesk.helpdesk.models import (
     TimelineEvent,
 )
 from omnidesk.helpdesk.policies_api import PoliciesAPI
+from omnidesk.helpdesk.search_api import SearchAPI
 
 __all__ = [
     "HUMAN_OWNED",
@@ -55,6 +56,7 @@ __all__ = [
     "Priority",
     "Role",
     "Roles",
+    "SearchAPI",
     "Ticket",
     "TicketState",
     "TimelineEvent",
@@ -67,5 +69,6 @@ __all__ = [
     "message_dict",
     "queries",
     "read_json",
+    "search",
     "unit_of_work",
 ]

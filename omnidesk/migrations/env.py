@@ -11,6 +11,7 @@ from sqlalchemy.engine import Connection
 import omnidesk.helpdesk.models
 import omnidesk.knowledge.models  # noqa: F401  (registers the tables)
 from omnidesk.db import Base, create_engine
+from omnidesk.migrations.objects import include_object
 
 config = context.config
 target_metadata = Base.metadata
@@ -22,6 +23,7 @@ def _run(connection: Connection) -> None:
         target_metadata=target_metadata,
         render_as_batch=connection.dialect.name == "sqlite",
         compare_type=True,
+        include_object=include_object,
     )
     with context.begin_transaction():
         context.run_migrations()
