@@ -191,7 +191,7 @@ class Inbox:
                     session,
                     "processed",
                     channel=conversation.channel,
-                    sender_id=str(item.payload.get("sender_id", "")),
+                    sender_id=str(item.payload["sender_id"]),
                     conversation_id=conversation.id,
                     message=message_dict(message),
                     replied=True,
@@ -202,9 +202,10 @@ class Inbox:
 
 
 def _transient(exc: Exception) -> bool:
-    """A database hiccup (lost connection, deadlock, lock timeout) that a retry may fix;
-    anything else is a bug a retry would only repeat."""
-    return isinstance(exc, OperationalError | InterfaceError) or (
+    """A database hiccup that a retry may fix: a lost connection, a deadlock or lock
+    timeout, or a unique-key race (two workers creating the same contact's identity
+    for two threads at once). Anything else is a bug a retry would only repeat."""
+    return isinstance(exc, OperationalError | InterfaceError | IntegrityError) or (
         isinstance(exc, DBAPIError) and exc.connection_invalidated
     )
 

@@ -99,11 +99,13 @@ async def park_inbound(session: AsyncSession, item_id: int, error: str) -> Inbox
 
 
 async def note_failed_inbound(
-    session: AsyncSession, item_id: int, payload: Mapping[str, Any], reason: str
+    session: AsyncSession, item_id: int, payload: object, reason: str
 ) -> Conversation | None:
     """Say on the timeline why a parked item was not handled. Its conversation is found
     from the payload's channel, sender and thread when they can be read (None when they
     cannot); the customer's text, if any, is kept with the event."""
+    if not isinstance(payload, Mapping):
+        return None
     channel, sender = payload.get("channel"), payload.get("sender_id")
     if not isinstance(channel, str) or not isinstance(sender, str) or not channel or not sender:
         return None
