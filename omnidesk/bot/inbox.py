@@ -180,21 +180,13 @@ class Inbox:
                     Decision(handoff=True, reason="error"),
                     subject=conversation.last_question or "Message we could not handle",
                 )
-                message = await actions.reply(
+                # The reply's delivery also clears the web chat's typing indicator.
+                await actions.reply(
                     session,
                     conversation,
                     Author.SYSTEM,
                     ERROR_HANDOFF_TEXT,
                     payload={"handoff_reason": "error"},
-                )
-                emit(
-                    session,
-                    "processed",
-                    channel=conversation.channel,
-                    sender_id=str(item.payload["sender_id"]),
-                    conversation_id=conversation.id,
-                    message=message_dict(message),
-                    replied=True,
                 )
         except Exception:
             # The row is parked either way; a broken payload must not break the worker.
