@@ -1,12 +1,14 @@
 """Carrying out a handoff decision through helpdesk actions: the conversation is queued
-with its reason, priority and team, and its ticket opened; then the routing hooks (SLA
-clock, automatic assignment) run."""
+with its reason, priority and team, and its ticket opened; then the SLA clock starts and
+automatic assignment may give it to an agent."""
 
 from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from omnidesk.escalation.assignment import auto_assign
 from omnidesk.escalation.signals import Decision
+from omnidesk.escalation.sla import start_sla
 from omnidesk.helpdesk import Conversation, Ticket, actions
 
 
@@ -31,8 +33,8 @@ async def hand_off(
         team_id=decision.team_id,
         rule_id=decision.rule_id,
     )
-    # Routing hooks (h3): once on main, the SLA clock starts from the ticket's priority
-    # and the team's calendar, and an available agent may be picked:
-    #     await start_sla(session, ticket)
-    #     await auto_assign(session, conversation)
+    # The SLA clock counts from the ticket's priority and its team's calendar; then an
+    # online agent of the team with the skill and free capacity may take it at once.
+    await start_sla(session, ticket)
+    await auto_assign(session, conversation)
     return ticket
