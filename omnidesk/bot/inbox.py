@@ -26,7 +26,6 @@ from omnidesk.helpdesk import (
     InboxItem,
     actions,
     emit,
-    message_dict,
     unit_of_work,
 )
 
