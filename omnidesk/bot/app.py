@@ -9,7 +9,7 @@ from aiohttp import web
 
 from omnidesk.bot.services import Services
 from omnidesk.config import Settings
-from omnidesk.escalation import HandoffRules, normalise_calendar
+from omnidesk.escalation import asks_for_human, normalise_calendar
 from omnidesk.helpdesk import (
     AdminAPI,
     ConsoleAPI,
@@ -93,13 +93,12 @@ def create_app(settings: Settings, services: Services | None = None) -> web.Appl
         settings.uploads_dir,
         admin_token=lambda: admin_token.get_secret_value(),
     )
-    rules = HandoffRules(settings.escalation)
     admin = AdminAPI(
         svc.sessionmaker,
         ArticleAdmin(svc.kb),
         Roles(lambda: token.get_secret_value(), lambda: admin_token.get_secret_value()),
         # "agent please" escalates, but it is no question the knowledge base lacks.
-        not_a_question=lambda text: rules.on_message(text).escalate,
+        not_a_question=asks_for_human,
     )
     app.router.add_get("/", demo)
     app.router.add_get("/healthz", healthz)

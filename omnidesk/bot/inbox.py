@@ -1,5 +1,10 @@
 """The durable inbox: inbound messages are committed under a unique dedupe key before
-the platform is acknowledged, then worked off in arrival order per conversation."""
+the platform is acknowledged, then worked off in arrival order per conversation.
+
+This module orchestrates; the rows change through helpdesk actions. One error path: a
+payload that cannot be decoded, or a router error, parks the row at once (a transient
+database error is retried a bounded number of times first), the timeline says why, and
+the conversation goes to a person."""
 
 from __future__ import annotations
 
@@ -8,15 +13,21 @@ import contextlib
 import datetime as dt
 import logging
 
-from sqlalchemy import and_, exists, or_, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError, InterfaceError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-from sqlalchemy.orm import aliased
 
-from omnidesk.bot.router import Router, Turn
+from omnidesk.bot.router import ERROR_HANDOFF_TEXT, Router, Turn
 from omnidesk.channels import InboundMessage, InboundResult
-from omnidesk.db import utcnow
-from omnidesk.helpdesk import EventBus, InboxItem, InboxState, emit, unit_of_work
+from omnidesk.escalation import Decision, hand_off
+from omnidesk.helpdesk import (
+    HUMAN_OWNED,
+    Author,
+    EventBus,
+    InboxItem,
+    actions,
+    emit,
+    unit_of_work,
+)
 
 log = logging.getLogger(__name__)
 
@@ -50,15 +61,15 @@ class Inbox:
 
     async def accept(self, inbound: InboundMessage) -> InboundResult:
         """Commit the message to the inbox; a second delivery of the same key is a no-op."""
-        item = InboxItem(
-            channel=inbound.channel,
-            dedupe_key=f"{inbound.channel}:{inbound.dedupe_key}"[:300],
-            order_key=order_key(inbound)[:300],
-            payload=inbound.to_dict(),
-        )
         try:
             async with self._sessionmaker() as session, session.begin():
-                session.add(item)
+                actions.accept_inbound(
+                    session,
+                    channel=inbound.channel,
+                    dedupe_key=f"{inbound.channel}:{inbound.dedupe_key}",
+                    order_key=order_key(inbound),
+                    payload=inbound.to_dict(),
+                )
         except IntegrityError:
             return InboundResult.DUPLICATE
         self._wake.set()
@@ -115,75 +126,83 @@ class Inbox:
         return count
 
     async def process_one(self) -> bool:
+        """Handle the next ready item, if any; returns whether there was one."""
         item = await self._claim()
         if item is None:
             return False
-        inbound = InboundMessage.from_dict(item.payload)
+        try:
+            inbound = InboundMessage.from_dict(item.payload)
+        except Exception as exc:
+            # Retrying cannot fix a payload we cannot read: park it at once.
+            log.exception("inbox item %s cannot be decoded", item.id)
+            await self._park(item, f"undecodable payload: {_describe(exc)}")
+            return True
         try:
             prepared = await self._router.prepare(inbound)
             async with unit_of_work(self._sessionmaker, self._bus) as session:
                 turn = await self._router.handle(session, inbound, prepared)
-                await session.execute(
-                    update(InboxItem)
-                    .where(InboxItem.id == item.id)
-                    .values(state=InboxState.DONE, processed_at=utcnow(), lease_until=None)
-                )
+                await actions.inbound_done(session, item.id)
                 _emit_processed(session, inbound, turn)
         except Exception as exc:
             log.exception("inbox item %s failed", item.id)
-            await self._failed(item, exc)
+            if _transient(exc) and item.attempts < MAX_ATTEMPTS:
+                await self._retry(item, exc)
+            else:
+                await self._park(item, f"router error: {_describe(exc)}")
         return True
 
     async def _claim(self) -> InboxItem | None:
         """Take the oldest ready item whose conversation has nothing earlier in flight."""
-        now = utcnow()
-        earlier = aliased(InboxItem)
         async with self._sessionmaker() as session, session.begin():
-            blocked = exists().where(
-                earlier.order_key == InboxItem.order_key,
-                earlier.id < InboxItem.id,
-                earlier.state.in_([InboxState.PENDING, InboxState.PROCESSING]),
-            )
-            query = (
-                select(InboxItem)
-                .where(
-                    or_(
-                        and_(
-                            InboxItem.state == InboxState.PENDING,
-                            or_(InboxItem.lease_until.is_(None), InboxItem.lease_until <= now),
-                        ),
-                        and_(
-                            InboxItem.state == InboxState.PROCESSING,
-                            InboxItem.lease_until <= now,
-                        ),
-                    ),
-                    ~blocked,
-                )
-                .order_by(InboxItem.id)
-                .limit(1)
-                .with_for_update(skip_locked=True)
-            )
-            item = await session.scalar(query)
-            if item is None:
-                return None
-            item.state = InboxState.PROCESSING
-            item.attempts += 1
-            item.lease_until = now + LEASE
-        return item
+            return await actions.claim_inbound(session, lease=LEASE)
 
-    async def _failed(self, item: InboxItem, exc: Exception) -> None:
-        gave_up = item.attempts >= MAX_ATTEMPTS
-        backoff = dt.timedelta(seconds=min(60, 2**item.attempts))
+    async def _retry(self, item: InboxItem, exc: Exception) -> None:
+        delay = dt.timedelta(seconds=min(60, 2**item.attempts))
         async with self._sessionmaker() as session, session.begin():
-            await session.execute(
-                update(InboxItem)
-                .where(InboxItem.id == item.id)
-                .values(
-                    state=InboxState.FAILED if gave_up else InboxState.PENDING,
-                    error=f"{type(exc).__name__}: {exc}"[:2000],
-                    lease_until=None if gave_up else utcnow() + backoff,
+            await actions.retry_inbound(session, item.id, _describe(exc), delay)
+
+    async def _park(self, item: InboxItem, reason: str) -> None:
+        """Fail the item for good so it blocks nothing, then, in a fresh transaction,
+        tell the conversation why and give it to a person."""
+        async with self._sessionmaker() as session, session.begin():
+            await actions.park_inbound(session, item.id, reason)
+        try:
+            async with unit_of_work(self._sessionmaker, self._bus) as session:
+                conversation = await actions.note_failed_inbound(
+                    session, item.id, item.payload, reason
                 )
-            )
+                if conversation is None or conversation.state in HUMAN_OWNED:
+                    return
+                await hand_off(
+                    session,
+                    conversation,
+                    Decision(handoff=True, reason="error"),
+                    subject=conversation.last_question or "Message we could not handle",
+                )
+                # The reply's delivery also clears the web chat's typing indicator.
+                await actions.reply(
+                    session,
+                    conversation,
+                    Author.SYSTEM,
+                    ERROR_HANDOFF_TEXT,
+                    payload={"handoff_reason": "error"},
+                )
+        except Exception:
+            # The row is parked either way; a broken payload must not break the worker.
+            log.exception("could not hand inbox item %s to a person", item.id)
+
+
+def _transient(exc: Exception) -> bool:
+    """A database hiccup that a retry may fix: a lost connection, a deadlock or lock
+    timeout, or a unique-key race (two workers creating the same contact's identity
+    for two threads at once). Anything else is a bug a retry would only repeat."""
+    return isinstance(exc, OperationalError | InterfaceError | IntegrityError) or (
+        isinstance(exc, DBAPIError) and exc.connection_invalidated
+    )
+
+
+def _describe(exc: Exception) -> str:
+    return f"{type(exc).__name__}: {exc}"[:2000]
 
 
 def _emit_processed(session: AsyncSession, inbound: InboundMessage, turn: Turn) -> None:

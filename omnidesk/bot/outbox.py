@@ -1,5 +1,8 @@
 """The outbox dispatcher: delivers replies through their channel with retries and
-capped back-off; a permanent failure is marked on the timeline, never dropped."""
+capped back-off; a permanent failure is marked on the timeline, never dropped.
+
+It orchestrates: claiming and marking rows are helpdesk actions (``actions.delivery``),
+and the typed ``OutboundMessage`` is rebuilt from the row with ``from_dict``."""
 
 from __future__ import annotations
 
@@ -10,13 +13,10 @@ import logging
 import random
 from collections.abc import Mapping
 
-from sqlalchemy import and_, exists, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-from sqlalchemy.orm import aliased
 
 from omnidesk.channels import Channel, DeliveryReceipt, OutboundMessage
-from omnidesk.db import utcnow
-from omnidesk.helpdesk import Conversation, DeliveryState, Message, OutboxItem, actions
+from omnidesk.helpdesk import EventBus, OutboxItem, actions, unit_of_work
 
 log = logging.getLogger(__name__)
 
@@ -39,9 +39,11 @@ class OutboxDispatcher:
         self,
         sessionmaker: async_sessionmaker[AsyncSession],
         channels: Mapping[str, Channel],
+        bus: EventBus | None = None,
     ) -> None:
         self._sessionmaker = sessionmaker
         self._channels = channels
+        self._bus = bus
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self._stopping = False
@@ -92,38 +94,8 @@ class OutboxDispatcher:
         return len(items)
 
     async def _claim(self) -> list[OutboxItem]:
-        """Lease due items, oldest first, skipping a conversation with an earlier one
-        still pending so replies keep their order."""
-        now = utcnow()
-        earlier = aliased(OutboxItem)
         async with self._sessionmaker() as session, session.begin():
-            blocked = exists().where(
-                and_(
-                    earlier.conversation_id == OutboxItem.conversation_id,
-                    earlier.id < OutboxItem.id,
-                    earlier.state == DeliveryState.PENDING,
-                )
-            )
-            items = list(
-                (
-                    await session.scalars(
-                        select(OutboxItem)
-                        .where(
-                            OutboxItem.state == DeliveryState.PENDING,
-                            OutboxItem.next_attempt_at <= now,
-                            ~blocked,
-                        )
-                        .order_by(OutboxItem.id)
-                        .limit(BATCH)
-                        .with_for_update(skip_locked=True)
-                    )
-                ).all()
-            )
-            for item in items:
-                item.attempts += 1
-                # Leased: a crash mid-send means a retry after the lease, not a loss.
-                item.next_attempt_at = now + SEND_LEASE
-        return items
+            return await actions.claim_deliveries(session, limit=BATCH, lease=SEND_LEASE)
 
     async def _deliver(self, item: OutboxItem) -> None:
         channel = self._channels.get(item.channel)
@@ -131,60 +103,40 @@ class OutboxDispatcher:
             receipt = DeliveryReceipt(ok=False, error=f"channel {item.channel} is off")
         else:
             try:
-                receipt = await channel.send(OutboundMessage.from_dict(item.payload))
+                message = OutboundMessage.from_dict(item.payload)
             except Exception as exc:
-                log.exception("send failed on %s", item.channel)
-                receipt = DeliveryReceipt(ok=False, error=f"{type(exc).__name__}: {exc}")
+                # A row we cannot read will never send: fail it for good, visibly.
+                log.exception("outbox item %s cannot be decoded", item.id)
+                receipt = DeliveryReceipt(
+                    ok=False, error=f"undecodable payload: {type(exc).__name__}", permanent=True
+                )
+            else:
+                receipt = await self._send(channel, message)
         await self._record(item, receipt)
 
+    async def _send(self, channel: Channel, message: OutboundMessage) -> DeliveryReceipt:
+        try:
+            return await channel.send(message)
+        except Exception as exc:
+            log.exception("send failed on %s", channel.name)
+            return DeliveryReceipt(ok=False, error=f"{type(exc).__name__}: {exc}")
+
     async def _record(self, item: OutboxItem, receipt: DeliveryReceipt) -> None:
-        now = utcnow()
-        async with self._sessionmaker() as session, session.begin():
+        async with unit_of_work(self._sessionmaker, self._bus) as session:
             if receipt.ok:
-                await session.execute(
-                    update(OutboxItem)
-                    .where(OutboxItem.id == item.id)
-                    .values(state=DeliveryState.SENT, sent_at=now, last_error=None)
-                )
-                await session.execute(
-                    update(Message)
-                    .where(Message.id == item.message_id)
-                    .values(delivery=DeliveryState.SENT, external_id=receipt.external_id)
-                )
+                await actions.mark_sent(session, item.id, receipt.external_id)
                 return
-            give_up = receipt.permanent or item.attempts >= MAX_ATTEMPTS
-            delay = (
-                receipt.retry_after if receipt.retry_after is not None else backoff(item.attempts)
-            )
-            await session.execute(
-                update(OutboxItem)
-                .where(OutboxItem.id == item.id)
-                .values(
-                    state=DeliveryState.FAILED if give_up else DeliveryState.PENDING,
-                    last_error=(receipt.error or "unknown error")[:2000],
-                    next_attempt_at=now + dt.timedelta(seconds=delay),
-                )
-            )
-            if give_up:
-                await session.execute(
-                    update(Message)
-                    .where(Message.id == item.message_id)
-                    .values(delivery=DeliveryState.FAILED)
-                )
-                conversation = await session.get_one(Conversation, item.conversation_id)
-                actions.add_timeline(
-                    session,
-                    conversation.contact_id,
-                    "delivery_failed",
-                    conversation.id,
-                    message_id=item.message_id,
-                    channel=item.channel,
-                    error=(receipt.error or "")[:500],
-                    attempts=item.attempts,
-                )
+            error = receipt.error or "unknown error"
+            if receipt.permanent or item.attempts >= MAX_ATTEMPTS:
+                await actions.mark_failed(session, item.id, error)
                 log.warning(
                     "delivery of message %s on %s failed for good: %s",
                     item.message_id,
                     item.channel,
-                    receipt.error,
+                    error,
                 )
+                return
+            delay = (
+                receipt.retry_after if receipt.retry_after is not None else backoff(item.attempts)
+            )
+            await actions.retry_delivery(session, item.id, error, dt.timedelta(seconds=delay))

@@ -21,7 +21,7 @@ from omnidesk.channels.registry import platform_channels
 from omnidesk.channels.webchat import VisitorTokens, WebchatChannel
 from omnidesk.config import Settings
 from omnidesk.db import create_engine, sessionmaker
-from omnidesk.escalation import HandoffRules, configure_sla
+from omnidesk.escalation import RuleBook, configure_sla
 from omnidesk.helpdesk import (
     Event,
     EventBus,
@@ -47,6 +47,7 @@ class Services:
     sessionmaker: async_sessionmaker[AsyncSession] = field(init=False)
     bus: EventBus = field(init=False)
     kb: KnowledgeBase = field(init=False)
+    rules: RuleBook = field(init=False)
     router: Router = field(init=False)
     inbox: Inbox = field(init=False)
     outbox: OutboxDispatcher = field(init=False)
@@ -63,10 +64,11 @@ class Services:
         self.sessionmaker = sessionmaker(self.engine)
         self.bus = create_bus(settings.effective_database_url)
         self.kb = KnowledgeBase(settings, self.sessionmaker)
-        self.router = Router(self.kb, HandoffRules(settings.escalation), self.sessionmaker)
+        self.rules = RuleBook(settings.escalation)
+        self.router = Router(self.kb, self.rules, self.sessionmaker)
         self.inbox = Inbox(self.sessionmaker, self.bus, self.router, settings.inbox_workers)
         self.channels = {}
-        self.outbox = OutboxDispatcher(self.sessionmaker, self.channels)
+        self.outbox = OutboxDispatcher(self.sessionmaker, self.channels, self.bus)
         self.webchat = WebchatChannel(
             settings.webchat,
             VisitorTokens(settings.secret_key.get_secret_value()),
@@ -86,6 +88,8 @@ class Services:
             lambda: getattr(self.channels.get("slack"), "client", None),
         )
         self.live = LiveHub(self.sessionmaker, self.bus, settings.public_url)
+        # An admin changed the handoff rules: read them again on the next turn.
+        self.bus.subscribe(self.rules.on_event)
 
     def add_channel(self, channel: Channel) -> None:
         self.channels[channel.name] = channel

@@ -11,7 +11,7 @@ import secrets
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field, SecretStr, field_validator
+from pydantic import BaseModel, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -62,6 +62,30 @@ class WebchatSettings(BaseModel):
     title: str = "Lumen Support"
 
 
+class EscalationRuleSettings(BaseModel):
+    """One handoff rule written in the TOML file (``[[escalation.rules]]``); admins add
+    more in the database. A ``keyword`` rule needs ``keywords``, an ``attribute`` rule
+    ``attribute`` (matched against ``equals``, or any true value without it), a
+    ``channel`` rule ``channels``."""
+
+    name: str = ""
+    trigger: Literal["keyword", "attribute", "channel"]
+    keywords: list[str] = Field(default_factory=list)
+    attribute: str | None = None
+    equals: Any = None
+    channels: list[str] = Field(default_factory=list)
+    reason: str = Field("", max_length=64, description="recorded on the ticket and timeline")
+    priority: Literal["low", "normal", "high", "urgent"] | None = None
+    team: str | None = Field(None, description="the team's name; its queue gets the handoff")
+
+    @model_validator(mode="after")
+    def _has_its_parameters(self) -> EscalationRuleSettings:
+        needed = {"keyword": self.keywords, "attribute": self.attribute, "channel": self.channels}
+        if not needed[self.trigger]:
+            raise ValueError(f"a {self.trigger} rule needs its parameters")
+        return self
+
+
 class EscalationSettings(BaseModel):
     """When the bot hands a conversation to a human."""
 
@@ -79,6 +103,9 @@ class EscalationSettings(BaseModel):
     )
     sweep_seconds: float = Field(
         30.0, gt=0, description="how often SLA breaches, timeouts and snoozes are checked"
+    )
+    rules: list[EscalationRuleSettings] = Field(
+        default_factory=list, description="extra handoff rules, tried before the built-in ones"
     )
 
 

@@ -1,7 +1,12 @@
-"""Every decision about people: handoff rules, business hours, SLA targets and
-breaches, automatic assignment, and the time-driven sweeps."""
+"""Every decision about people: when a conversation goes to a person, why, how urgent
+and to which team (a typed ``Signal`` in, a typed ``Decision`` out, carried out through
+helpdesk actions by ``hand_off``); business hours, SLA targets and breaches, automatic
+assignment, and the time-driven sweeps."""
 
 from omnidesk.escalation.assignment import auto_assign, choose
+from omnidesk.escalation.book import RULES_CHANGED, RuleBook
+from omnidesk.escalation.decide import decide
+from omnidesk.escalation.handoff import hand_off
 from omnidesk.escalation.hours import (
     ALWAYS,
     Calendar,
@@ -12,7 +17,15 @@ from omnidesk.escalation.hours import (
     next_open,
     normalise_calendar,
 )
-from omnidesk.escalation.rules import EscalationDecision, HandoffRules
+from omnidesk.escalation.rules import (
+    Rule,
+    Trigger,
+    asks_for_human,
+    builtin_rules,
+    rule_from_row,
+    rule_from_settings,
+)
+from omnidesk.escalation.signals import STAY, Decision, Feedback, Signal
 from omnidesk.escalation.sla import (
     Targets,
     breached_targets,
@@ -27,24 +40,36 @@ from omnidesk.escalation.sweeps import BreachAlert, SweepReport, sweep_once
 
 __all__ = [
     "ALWAYS",
+    "RULES_CHANGED",
+    "STAY",
     "BreachAlert",
     "Calendar",
     "CalendarError",
-    "EscalationDecision",
-    "HandoffRules",
+    "Decision",
+    "Feedback",
+    "Rule",
+    "RuleBook",
+    "Signal",
     "SweepReport",
     "Targets",
+    "Trigger",
     "add_business_minutes",
+    "asks_for_human",
     "auto_assign",
     "breached_targets",
     "breaches",
+    "builtin_rules",
     "business_minutes_between",
     "choose",
     "configure_sla",
+    "decide",
+    "hand_off",
     "is_open",
     "next_open",
     "normalise_calendar",
     "raised",
+    "rule_from_row",
+    "rule_from_settings",
     "start_sla",
     "sweep_once",
     "targets_for",

@@ -1,13 +1,19 @@
-"""Rules that decide when a conversation needs a person: an explicit request in any
-wording the rules know, or too many unsure answers in a row."""
+"""Handoff rules: the built-in ones (the customer asks for a person, N unsure answers in
+a row, "not helpful") and the ones configured without code, in the TOML settings or the
+``escalation_rules`` table. A rule is plain data; ``decide`` matches them."""
 
 from __future__ import annotations
 
+import enum
 import re
 import unicodedata
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import Any
 
-from omnidesk.config import EscalationSettings
+from omnidesk.config import EscalationRuleSettings, EscalationSettings
+from omnidesk.helpdesk import EscalationRule, Priority
 
 # Phrases customers use to ask for a person. Matched on normalised text as whole words.
 HUMAN_PATTERNS = (
@@ -35,25 +41,81 @@ def asks_for_human(text: str) -> bool:
     return bool(_HUMAN_RE.search(normalise(text)))
 
 
+class Trigger(enum.StrEnum):
+    """What a rule looks at; the ``escalation_rules.trigger`` column holds these."""
+
+    CUSTOMER_REQUEST = "customer_request"
+    UNSURE = "unsure"
+    NOT_HELPFUL = "not_helpful"
+    KEYWORD = "keyword"
+    ATTRIBUTE = "attribute"
+    CHANNEL = "channel"
+
+
 @dataclass(frozen=True, slots=True)
-class EscalationDecision:
-    escalate: bool
-    reason: str = ""
+class Rule:
+    """One handoff rule. ``condition`` holds the trigger's parameters:
+    ``{"keywords": [..]}``, ``{"attribute": "vip", "equals": true}``,
+    ``{"channels": ["email"]}``, ``{"turns": 3}``."""
+
+    trigger: Trigger
+    reason: str
+    condition: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}))
+    priority: Priority | None = None
+    team_id: int | None = None
+    rule_id: int | None = None
+    name: str = ""
 
 
-class HandoffRules:
-    """The escalation rules of one deployment."""
+def builtin_rules(settings: EscalationSettings) -> list[Rule]:
+    """The rules every deployment has, with the reasons tickets have always carried."""
+    return [
+        Rule(Trigger.CUSTOMER_REQUEST, "customer_request", name="asks for a person"),
+        Rule(Trigger.NOT_HELPFUL, "not_helpful", name="answer not helpful"),
+        Rule(
+            Trigger.UNSURE,
+            "low_confidence",
+            MappingProxyType({"turns": settings.low_confidence_turns}),
+            name="unsure answers in a row",
+        ),
+    ]
 
-    def __init__(self, settings: EscalationSettings) -> None:
-        self._settings = settings
 
-    def on_message(self, text: str) -> EscalationDecision:
-        if asks_for_human(text):
-            return EscalationDecision(True, "customer_request")
-        return EscalationDecision(False)
+def rule_from_settings(entry: EscalationRuleSettings, team_id: int | None) -> Rule:
+    """A TOML rule; ``team_id`` is its team name looked up by the caller."""
+    condition: dict[str, Any] = {}
+    if entry.trigger == "keyword":
+        condition["keywords"] = list(entry.keywords)
+    elif entry.trigger == "attribute":
+        condition["attribute"] = entry.attribute
+        if "equals" in entry.model_fields_set:
+            condition["equals"] = entry.equals
+    else:
+        condition["channels"] = list(entry.channels)
+    return Rule(
+        Trigger(entry.trigger),
+        entry.reason or entry.trigger,
+        MappingProxyType(condition),
+        Priority(entry.priority) if entry.priority else None,
+        team_id,
+        name=entry.name,
+    )
 
-    def on_unsure(self, streak: int) -> EscalationDecision:
-        """``streak`` counts unsure answers in a row, this one included."""
-        if streak >= self._settings.low_confidence_turns:
-            return EscalationDecision(True, "low_confidence")
-        return EscalationDecision(False)
+
+def rule_from_row(row: EscalationRule) -> Rule | None:
+    """A rule admins keep in the database, or None when its trigger or priority is not
+    one we know (a bad row must not stop the bot from deciding)."""
+    try:
+        trigger = Trigger(row.trigger)
+        priority = Priority(row.priority) if row.priority else None
+    except ValueError:
+        return None
+    return Rule(
+        trigger,
+        row.reason or trigger.value,
+        MappingProxyType(dict(row.condition or {})),
+        priority,
+        row.team_id,
+        rule_id=row.id,
+        name=row.name,
+    )

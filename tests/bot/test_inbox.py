@@ -1,16 +1,30 @@
 """The inbox: committed before acknowledgement, deduplicated, ordered per conversation,
-and a crashed worker's claim expires instead of losing the message."""
+a crashed worker's claim expires instead of losing the message, and a message that
+cannot be handled is parked and handed to a person instead of blocking its
+conversation."""
 
 from __future__ import annotations
 
 import datetime as dt
 
 from sqlalchemy import select, update
+from sqlalchemy.exc import OperationalError
 
+from omnidesk.bot.inbox import MAX_ATTEMPTS
 from omnidesk.bot.services import Services
 from omnidesk.channels import InboundMessage, InboundResult
 from omnidesk.db import utcnow
-from omnidesk.helpdesk import InboxItem, InboxState
+from omnidesk.helpdesk import (
+    Author,
+    ChannelIdentity,
+    Conversation,
+    ConversationState,
+    InboxItem,
+    InboxState,
+    Message,
+    Ticket,
+    TimelineEvent,
+)
 
 
 def inbound(sender: str, key: str, text: str = "hello") -> InboundMessage:
@@ -43,7 +57,38 @@ async def test_expired_claim_is_taken_again(services: Services) -> None:
     assert again is not None and again.id == claimed.id and again.attempts == 2
 
 
-async def test_failure_is_retried_then_parked(services: Services, monkeypatch: object) -> None:
+async def _item(services: Services, key: str) -> InboxItem:
+    async with services.sessionmaker() as session:
+        item = await session.scalar(select(InboxItem).where(InboxItem.dedupe_key == key))
+    assert item is not None
+    return item
+
+
+async def _handed_to_a_person(services: Services, sender: str) -> list[TimelineEvent]:
+    """The sender's conversation is queued for a person with reason "error", and its
+    timeline events."""
+    async with services.sessionmaker() as session:
+        conversation = await session.scalar(
+            select(Conversation)
+            .join(ChannelIdentity, ChannelIdentity.id == Conversation.identity_id)
+            .where(ChannelIdentity.external_id == sender)
+        )
+        assert conversation is not None and conversation.state == ConversationState.QUEUED
+        ticket = await session.scalar(select(Ticket))
+        assert ticket is not None and ticket.reason == "error"
+        system = await session.scalar(select(Message).where(Message.author == Author.SYSTEM))
+        assert system is not None and system.payload["handoff_reason"] == "error"
+        events = (
+            await session.scalars(
+                select(TimelineEvent).where(TimelineEvent.conversation_id == conversation.id)
+            )
+        ).all()
+    escalated = [e for e in events if e.kind == "escalated"]
+    assert len(escalated) == 1 and escalated[0].data["reason"] == "error"
+    return list(events)
+
+
+async def test_router_error_parks_at_once_and_hands_over(services: Services) -> None:
     inbox = services.inbox
 
     async def explode(*args: object, **kwargs: object) -> None:
@@ -51,12 +96,63 @@ async def test_failure_is_retried_then_parked(services: Services, monkeypatch: o
 
     services.router.handle = explode  # type: ignore[method-assign]
     await inbox.accept(inbound("a", "a1", "how do I reset my password?"))
-    for _ in range(5):
+    await inbox.accept(inbound("a", "a2", "anyone there?"))
+    assert await inbox.process_one()
+    item = await _item(services, "test:a1")
+    assert item.state == InboxState.FAILED and item.attempts == 1
+    assert item.error == "router error: RuntimeError: router bug"
+    events = await _handed_to_a_person(services, "a")
+    [failed] = [e for e in events if e.kind == "inbound_failed"]
+    assert failed.data["text"] == "how do I reset my password?"
+    assert failed.data["inbox_id"] == item.id
+    # The parked row blocks nothing: the next message of the conversation goes through,
+    # and the bot stays silent because a person owns the conversation now.
+    del services.router.handle
+    assert await inbox.process_one()
+    assert (await _item(services, "test:a2")).state == InboxState.DONE
+    assert not await inbox.process_one()
+
+
+async def test_undecodable_payload_parks_at_once(services: Services) -> None:
+    async with services.sessionmaker() as session, session.begin():
+        session.add_all(
+            [
+                InboxItem(
+                    channel="test",
+                    dedupe_key="test:bad",
+                    order_key="test:b:",
+                    payload={"channel": "test", "sender_id": "b", "text": "help", "bogus": 1},
+                ),
+                # Not even a sender to tell: parked, nobody to hand over.
+                InboxItem(channel="test", dedupe_key="test:worse", order_key="?", payload={}),
+            ]
+        )
+    assert await services.inbox.drain() == 2
+    item = await _item(services, "test:bad")
+    assert item.state == InboxState.FAILED and item.attempts == 1
+    assert (item.error or "").startswith("undecodable payload: ")
+    events = await _handed_to_a_person(services, "b")
+    assert [e.data["text"] for e in events if e.kind == "inbound_failed"] == ["help"]
+    worse = await _item(services, "test:worse")
+    assert worse.state == InboxState.FAILED
+
+
+async def test_transient_database_error_is_retried_then_parked(services: Services) -> None:
+    inbox = services.inbox
+
+    async def lost(*args: object, **kwargs: object) -> None:
+        raise OperationalError("SELECT 1", {}, ConnectionError("server closed the connection"))
+
+    services.router.handle = lost  # type: ignore[method-assign]
+    await inbox.accept(inbound("a", "a1", "how do I reset my password?"))
+    for attempt in range(1, MAX_ATTEMPTS + 1):
         async with services.sessionmaker() as session, session.begin():
             await session.execute(update(InboxItem).values(lease_until=None))
         assert await inbox.process_one()
-    async with services.sessionmaker() as session:
-        item = await session.scalar(select(InboxItem))
-    assert item is not None and item.state == InboxState.FAILED
-    assert item.error == "RuntimeError: router bug" and item.attempts == 5
+        item = await _item(services, "test:a1")
+        assert item.attempts == attempt
+        expected = InboxState.FAILED if attempt == MAX_ATTEMPTS else InboxState.PENDING
+        assert item.state == expected
+    assert (item.error or "").startswith("router error: OperationalError")
+    await _handed_to_a_person(services, "a")
     assert not await inbox.process_one()

@@ -6,16 +6,20 @@ from __future__ import annotations
 from sqlalchemy import func, select
 
 from omnidesk.channels import Action, InboundResult
+from omnidesk.config import EscalationRuleSettings
+from omnidesk.escalation import RULES_CHANGED
 from omnidesk.helpdesk import (
     Actor,
     Conversation,
     ConversationState,
+    EscalationRule,
     InboxItem,
     InboxState,
     Message,
     Ticket,
     TimelineEvent,
     actions,
+    emit,
     unit_of_work,
 )
 from omnidesk.knowledge import markdown_to_text
@@ -185,3 +189,54 @@ async def test_greeting_is_answered_without_counting_as_unsure(chat: Chat) -> No
     [reply] = await chat.say("Hello!")
     assert reply.author == "bot" and reply.text.startswith("Hi!")
     assert (await _conversation(chat)).low_confidence_streak == 0
+
+
+async def test_feedback_is_recorded_on_the_answer(chat: Chat) -> None:
+    [answer] = await chat.say("how do I reset my password?")
+    # An unsure reply in between is no answer: the rating goes to the one above.
+    [unsure] = await chat.say("What is the capital of Mongolia?")
+    assert not unsure.citations
+    [reply] = await chat.press(Action.HELPFUL, "Helpful")
+    assert reply.author == "bot"
+    async with chat.services.sessionmaker() as session:
+        feedback = await session.scalar(
+            select(TimelineEvent).where(TimelineEvent.kind == "feedback")
+        )
+    assert feedback is not None and feedback.data["helpful"] is True
+    assert feedback.data["message_id"] == answer.message_id
+
+
+async def test_configured_rules_hand_over_with_their_reason(chat: Chat) -> None:
+    # A TOML keyword rule, then a database rule announced by a rules_changed event.
+    chat.services.settings.escalation.rules.append(
+        EscalationRuleSettings(
+            trigger="keyword", keywords=["lawyer"], reason="legal", priority="urgent"
+        )
+    )
+    chat.services.rules.invalidate()
+    [reply] = await chat.say("my lawyer will call you")
+    assert reply.author == "system"
+    conversation = await _conversation(chat)
+    assert (conversation.state, conversation.priority) == (ConversationState.QUEUED, "urgent")
+    async with chat.services.sessionmaker() as session:
+        ticket = await session.scalar(select(Ticket))
+        assert ticket is not None and (ticket.reason, ticket.priority) == ("legal", "urgent")
+        handoff = await session.scalar(select(Message).where(Message.author == "system"))
+        assert handoff is not None and handoff.payload["handoff_reason"] == "legal"
+
+    async with unit_of_work(chat.services.sessionmaker, chat.services.bus) as session:
+        session.add(
+            EscalationRule(name="all of test", trigger="channel", condition={"channels": ["test"]})
+        )
+        emit(session, RULES_CHANGED)
+    other = Chat(chat.services, chat.channel, "someone-else")
+    [reply] = await other.say("how do I reset my password?")
+    assert reply.author == "system"
+    async with chat.services.sessionmaker() as session:
+        event = await session.scalar(
+            select(TimelineEvent)
+            .where(TimelineEvent.kind == "escalated")
+            .order_by(TimelineEvent.id.desc())
+        )
+    assert event is not None and event.data["reason"] == "channel"
+    assert event.data["rule_id"] is not None

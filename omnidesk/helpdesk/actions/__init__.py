@@ -4,6 +4,12 @@ caller's transaction, and queues the events that go out after commit (``events.e
 The package is split by what the action changes; callers use these names only.
 """
 
+from omnidesk.helpdesk.actions.answers import (
+    Feedback,
+    note_answer,
+    note_unsure,
+    record_feedback,
+)
 from omnidesk.helpdesk.actions.base import ActionError, add_timeline, iso
 from omnidesk.helpdesk.actions.contacts import merge_contacts, resolve_identity
 from omnidesk.helpdesk.actions.conversations import (
@@ -13,7 +19,14 @@ from omnidesk.helpdesk.actions.conversations import (
     reopen,
     resolve,
 )
-from omnidesk.helpdesk.actions.delivery import queue_delivery
+from omnidesk.helpdesk.actions.delivery import (
+    claim_deliveries,
+    mark_failed,
+    mark_sent,
+    outbound_message,
+    queue_delivery,
+    retry_delivery,
+)
 from omnidesk.helpdesk.actions.messages import (
     agent_reply,
     edit_message,
@@ -43,16 +56,28 @@ from omnidesk.helpdesk.actions.sla import (
     sla_breached,
 )
 from omnidesk.helpdesk.actions.tickets import open_ticket, open_ticket_for
+from omnidesk.helpdesk.actions.transport import (
+    accept_inbound,
+    claim_inbound,
+    inbound_done,
+    note_failed_inbound,
+    park_inbound,
+    retry_inbound,
+)
 
 __all__ = [
     "FIRST_RESPONSE",
     "RESOLUTION",
     "ActionError",
+    "Feedback",
+    "accept_inbound",
     "add_timeline",
     "agent_actor",
     "agent_reply",
     "assign",
     "auto_assigned",
+    "claim_deliveries",
+    "claim_inbound",
     "create_calendar",
     "create_rule",
     "current_conversation",
@@ -61,14 +86,23 @@ __all__ = [
     "edit_message",
     "end_snooze",
     "escalate",
+    "inbound_done",
     "iso",
+    "mark_failed",
+    "mark_sent",
     "merge_contacts",
     "message_dict",
+    "note_answer",
+    "note_failed_inbound",
+    "note_unsure",
     "notify",
     "open_ticket",
     "open_ticket_for",
+    "outbound_message",
+    "park_inbound",
     "put_sla_policies",
     "queue_delivery",
+    "record_feedback",
     "record_message",
     "reopen",
     "reply",
@@ -76,6 +110,8 @@ __all__ = [
     "require_skill",
     "resolve",
     "resolve_identity",
+    "retry_delivery",
+    "retry_inbound",
     "set_sla_due",
     "sla_breached",
     "update_calendar",

@@ -17,9 +17,19 @@ from omnidesk.helpdesk.models import (
     Conversation,
     ConversationState,
     Message,
+    Priority,
     Ticket,
     TicketState,
 )
+
+# The ticket reason when an agent takes a conversation nobody handed over.
+TAKEN_OVER = "agent_took_over"
+PRIORITY_RANK: dict[str, int] = {
+    Priority.LOW: 0,
+    Priority.NORMAL: 1,
+    Priority.HIGH: 2,
+    Priority.URGENT: 3,
+}
 
 
 async def current_conversation(
@@ -101,10 +111,29 @@ async def _open_conversation_of(
 
 
 async def escalate(
-    session: AsyncSession, conversation: Conversation, *, reason: str, subject: str
+    session: AsyncSession,
+    conversation: Conversation,
+    *,
+    reason: str,
+    subject: str,
+    priority: Priority | None = None,
+    team_id: int | None = None,
+    rule_id: int | None = None,
 ) -> Ticket:
-    """Hand the conversation to humans: queue it and open its ticket."""
-    ticket = await open_ticket_for(session, conversation, subject=subject, reason=reason)
+    """Hand the conversation to humans: queue it (for ``team_id`` when given) and open
+    its ticket. ``reason`` is kept on the ticket, the ``escalated`` timeline event and
+    the conversation's event; ``priority`` only ever raises the ticket's."""
+    ticket = await open_ticket_for(
+        session, conversation, subject=subject, reason=reason, priority=priority or Priority.NORMAL
+    )
+    if not ticket.reason or ticket.reason == TAKEN_OVER:
+        # An agent took the conversation before anyone said why; now we know.
+        ticket.reason = reason
+    if priority is not None and PRIORITY_RANK[priority] > PRIORITY_RANK.get(ticket.priority, 0):
+        ticket.priority = priority
+    conversation.priority = ticket.priority
+    if team_id is not None:
+        conversation.team_id = ticket.team_id = team_id
     if conversation.state not in (ConversationState.QUEUED, ConversationState.ASSIGNED):
         conversation.state = ConversationState.QUEUED
         add_timeline(
@@ -114,11 +143,22 @@ async def escalate(
             conversation.id,
             reason=reason,
             ticket_id=ticket.id,
+            priority=ticket.priority,
+            team_id=conversation.team_id,
+            rule_id=rule_id,
         )
     conversation.low_confidence_streak = 0
     conversation.updated_at = utcnow()
     conversation.waiting_since = conversation.waiting_since or conversation.updated_at
-    emit(session, "conversation", conversation_id=conversation.id, state=conversation.state)
+    emit(
+        session,
+        "conversation",
+        conversation_id=conversation.id,
+        state=conversation.state,
+        reason=reason,
+        priority=conversation.priority,
+        team_id=conversation.team_id,
+    )
     return ticket
 
 
@@ -135,7 +175,7 @@ async def assign(
     if conversation.state == ConversationState.CLOSED:
         raise ActionError("closed", "a closed conversation cannot be assigned")
     ticket = await open_ticket_for(
-        session, conversation, subject="Taken by an agent", reason="agent_took_over"
+        session, conversation, subject="Taken by an agent", reason=TAKEN_OVER
     )
     now = utcnow()
     if team_id is not None:

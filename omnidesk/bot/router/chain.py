@@ -1,13 +1,14 @@
 """The conversation router: the one place that looks at a customer's message and
-decides to answer, offer choices, escalate, or stay silent while a human owns it.
+chooses to answer, offer choices, hand over, or stay silent while a person owns it.
 
-It is an ordered chain of small handlers; the first that handles the turn wins.
+It is an ordered chain of small handlers; the first that handles the turn wins. The
+router asks ``knowledge`` for answers and ``escalation`` for handoff decisions, and
+writes nothing itself: every change goes through a helpdesk action.
 """
 
 from __future__ import annotations
 
 import logging
-import re
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -15,69 +16,46 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from omnidesk.bot.router.texts import (
+    CLARIFY_TEXT,
+    EMPTY_TEXT,
+    ESCALATED_UNSURE_TEXT,
+    FEEDBACK_BUTTONS,
+    GREETING_TEXT,
+    HANDOFF_TEXT,
+    HELPFUL_TEXT,
+    NOT_HELPFUL_TEXT,
+    TALK_TO_PERSON,
+    UNSURE_NO_SUGGESTION_TEXT,
+    UNSURE_TEXT,
+    article_summary,
+    button,
+    citation,
+    is_greeting,
+)
 from omnidesk.channels import Action, InboundMessage
-from omnidesk.escalation import HandoffRules, auto_assign, start_sla
+from omnidesk.escalation import (
+    Decision,
+    Feedback,
+    RuleBook,
+    Signal,
+    asks_for_human,
+    decide,
+    hand_off,
+)
 from omnidesk.helpdesk import (
     HUMAN_OWNED,
     Author,
     ChannelIdentity,
+    Contact,
     Conversation,
     ConversationState,
     Message,
     actions,
 )
-from omnidesk.knowledge import (
-    Answer,
-    Article,
-    ArticleStatus,
-    KnowledgeBase,
-    SearchHit,
-    markdown_to_text,
-)
+from omnidesk.knowledge import Answer, Article, ArticleStatus, KnowledgeBase, markdown_to_text
 
 log = logging.getLogger(__name__)
-
-HANDOFF_TEXT = (
-    "I've passed your conversation to our support team. A person will reply right here "
-    "as soon as possible."
-)
-ESCALATED_UNSURE_TEXT = (
-    "I couldn't find a good answer to that, so I've passed your conversation to our "
-    "support team. A person will reply right here as soon as possible."
-)
-UNSURE_TEXT = "I'm not sure I have the answer to that. These articles might help:"
-UNSURE_NO_SUGGESTION_TEXT = (
-    "I'm not sure I have the answer to that. Could you rephrase it, or would you like to "
-    "talk to a person?"
-)
-CLARIFY_TEXT = "Did you mean one of these?"
-TALK_TO_PERSON = "Talk to a person"
-HELPFUL_TEXT = "Thanks for letting us know!"
-NOT_HELPFUL_TEXT = (
-    "Sorry that didn't help. I've passed your conversation to our support team; a person "
-    "will reply right here."
-)
-GREETING_TEXT = (
-    "Hi! I'm the support assistant. Ask me anything about your order, account, billing "
-    'or devices, or say "talk to a person" at any time.'
-)
-GREETINGS = frozenset(
-    {
-        "hi",
-        "hello",
-        "hey",
-        "hallo",
-        "hiya",
-        "good morning",
-        "good afternoon",
-        "good evening",
-        "hi there",
-        "hello there",
-        "hey there",
-        "start",
-    }
-)
-EMPTY_TEXT = "I can only read text for now. Could you type your question?"
 
 
 @dataclass(slots=True)
@@ -116,16 +94,7 @@ class Turn:
 
 Handler = Callable[[Turn], Awaitable[bool]]
 
-
-def button(label: str, payload: str) -> dict[str, str]:
-    return {"label": label, "payload": payload}
-
-
-def citation(hit: SearchHit) -> dict[str, str]:
-    return {"slug": hit.slug, "title": hit.title, "url": hit.url}
-
-
-FEEDBACK_BUTTONS = [button("Helpful", Action.HELPFUL), button("Not helpful", Action.NOT_HELPFUL)]
+FEEDBACK: dict[str, Feedback] = {Action.HELPFUL: "helpful", Action.NOT_HELPFUL: "not_helpful"}
 
 
 class Router:
@@ -134,18 +103,18 @@ class Router:
     def __init__(
         self,
         kb: KnowledgeBase,
-        rules: HandoffRules,
+        rules: RuleBook,
         sessionmaker: async_sessionmaker[AsyncSession],
     ) -> None:
         self._kb = kb
-        self._rules = rules
+        self.rules = rules
         self._sessionmaker = sessionmaker
         self.handlers: Sequence[Handler] = (
             self._automated,
             self._empty,
             self._feedback,
-            self._human_request,
             self._human_owned,
+            self._handoff_rules,
             self._greeting,
             self._article_choice,
             self._answer,
@@ -162,7 +131,7 @@ class Router:
         if action.startswith(Action.ARTICLE_PREFIX):
             slug = action.removeprefix(Action.ARTICLE_PREFIX)
             return Prepared(article=await self._kb.get_article(slug))
-        if inbound.action or not text or self._rules.on_message(text).escalate:
+        if inbound.action or not text or asks_for_human(text):
             return Prepared()
         previous = await self._previous_question(inbound)
         answer = await self._kb.answer(text, previous_question=previous)
@@ -194,28 +163,13 @@ class Router:
             if edited is not None:
                 # An edit changes the record; it is not a new question.
                 return Turn(session, inbound, conversation, edited, prepared)
-        payload: dict[str, Any] = {}
-        if inbound.attachments:
-            payload["attachments"] = [
-                {
-                    "filename": a.filename,
-                    "content_type": a.content_type,
-                    "size": a.size,
-                    "url": a.url,
-                }
-                for a in inbound.attachments
-            ]
-        if inbound.raw.get("client_id"):
-            payload["client_id"] = str(inbound.raw["client_id"])
-        if inbound.action:
-            payload["action"] = inbound.action
         recorded = await actions.record_message(
             session,
             conversation,
             Author.CONTACT,
             inbound.text,
             author_name=inbound.sender_name,
-            payload=payload,
+            payload=_inbound_payload(inbound),
             external_id=inbound.dedupe_key,
         )
         if conversation.state == ConversationState.RESOLVED:
@@ -241,40 +195,38 @@ class Router:
         return True
 
     async def _feedback(self, turn: Turn) -> bool:
-        action = turn.inbound.action
-        if action not in (Action.HELPFUL, Action.NOT_HELPFUL):
+        feedback = FEEDBACK.get(turn.inbound.action or "")
+        if feedback is None:
             return False
-        helpful = action == Action.HELPFUL
-        actions.add_timeline(
+        raw_id = turn.inbound.raw.get("message_id")
+        await actions.record_feedback(
             turn.session,
-            turn.conversation.contact_id,
-            "feedback",
-            turn.conversation.id,
-            helpful=helpful,
-            question=turn.conversation.last_question,
+            turn.conversation,
+            feedback,
+            message_id=raw_id if isinstance(raw_id, int) else None,
+            external_id=turn.inbound.reply_to,
         )
         if turn.conversation.state in HUMAN_OWNED:
             return True
-        if helpful:
+        decision = await self._ask(turn, feedback=feedback)
+        if decision.handoff:
+            await self._hand_off(turn, decision, NOT_HELPFUL_TEXT)
+        else:
             await turn.reply(Author.BOT, HELPFUL_TEXT)
-            return True
-        await self._escalate(turn, "not_helpful", NOT_HELPFUL_TEXT)
-        return True
-
-    async def _human_request(self, turn: Turn) -> bool:
-        wants_human = turn.inbound.action == Action.HUMAN or (
-            not turn.inbound.action and self._rules.on_message(turn.inbound.text).escalate
-        )
-        if not wants_human:
-            return False
-        if turn.conversation.state in HUMAN_OWNED:
-            return True
-        await self._escalate(turn, "customer_request", HANDOFF_TEXT)
         return True
 
     async def _human_owned(self, turn: Turn) -> bool:
         # A person owns the conversation: the bot keeps quiet.
         return turn.conversation.state in HUMAN_OWNED
+
+    async def _handoff_rules(self, turn: Turn) -> bool:
+        # The customer asks for a person, or a rule on keywords, attributes or the
+        # channel says a person should take it.
+        decision = await self._ask(turn)
+        if not decision.handoff:
+            return False
+        await self._hand_off(turn, decision, HANDOFF_TEXT)
+        return True
 
     async def _greeting(self, turn: Turn) -> bool:
         if not is_greeting(turn.inbound):
@@ -303,8 +255,7 @@ class Router:
         answer = turn.prepared.answer
         if answer is None or answer.kind != "answer" or answer.best is None:
             return False
-        turn.conversation.low_confidence_streak = 0
-        turn.conversation.last_question = turn.prepared.question
+        actions.note_answer(turn.conversation, turn.prepared.question)
         await turn.reply(
             Author.BOT,
             markdown_to_text(answer.text),
@@ -319,8 +270,7 @@ class Router:
         answer = turn.prepared.answer
         if answer is None or answer.kind != "clarify" or not answer.suggestions:
             return False
-        turn.conversation.low_confidence_streak = 0
-        turn.conversation.last_question = turn.prepared.question
+        actions.note_answer(turn.conversation, turn.prepared.question)
         buttons = [
             button(hit.title, f"{Action.ARTICLE_PREFIX}{hit.slug}") for hit in answer.suggestions
         ]
@@ -332,20 +282,17 @@ class Router:
 
     async def _unsure(self, turn: Turn) -> bool:
         answer = turn.prepared.answer
-        conversation = turn.conversation
-        conversation.low_confidence_streak += 1
-        if turn.prepared.question:
-            conversation.last_question = turn.prepared.question
-        actions.add_timeline(
+        confidence = answer.confidence if answer else None
+        streak = actions.note_unsure(
             turn.session,
-            conversation.contact_id,
-            "unanswered",
-            conversation.id,
-            question=turn.inbound.text[:500],
-            confidence=round(answer.confidence, 4) if answer else None,
+            turn.conversation,
+            turn.inbound.text,
+            question=turn.prepared.question,
+            confidence=confidence,
         )
-        if self._rules.on_unsure(conversation.low_confidence_streak).escalate:
-            await self._escalate(turn, "low_confidence", ESCALATED_UNSURE_TEXT)
+        decision = await self._ask(turn, unsure_streak=streak)
+        if decision.handoff:
+            await self._hand_off(turn, decision, ESCALATED_UNSURE_TEXT)
             return True
         suggestions = list(answer.suggestions) if answer else []
         buttons = [button(hit.title, f"{Action.ARTICLE_PREFIX}{hit.slug}") for hit in suggestions]
@@ -354,20 +301,32 @@ class Router:
             Author.BOT,
             UNSURE_TEXT if suggestions else UNSURE_NO_SUGGESTION_TEXT,
             buttons=buttons,
-            confidence=round(answer.confidence, 4) if answer else None,
+            confidence=round(confidence, 4) if confidence is not None else None,
         )
         return True
 
     # -- helpers -----------------------------------------------------------------------
 
-    async def _escalate(self, turn: Turn, reason: str, text: str) -> None:
-        subject = turn.conversation.last_question or turn.inbound.text or "Conversation"
-        ticket = await actions.escalate(
-            turn.session, turn.conversation, reason=reason, subject=subject
+    async def _ask(
+        self, turn: Turn, *, unsure_streak: int = 0, feedback: Feedback | None = None
+    ) -> Decision:
+        """Turn this turn into a signal and let escalation decide."""
+        contact = await turn.session.get_one(Contact, turn.conversation.contact_id)
+        signal = Signal(
+            text=turn.inbound.text,
+            channel=turn.inbound.channel,
+            at=turn.inbound.received_at,
+            action=turn.inbound.action,
+            unsure_streak=unsure_streak,
+            feedback=feedback,
+            contact_attributes=dict(contact.attributes or {}),
         )
-        await start_sla(turn.session, ticket)  # until h1's escalation.hand_off
-        await auto_assign(turn.session, turn.conversation)
-        await turn.reply(Author.SYSTEM, text)
+        return decide(signal, await self.rules.rules(turn.session))
+
+    async def _hand_off(self, turn: Turn, decision: Decision, text: str) -> None:
+        subject = turn.conversation.last_question or turn.inbound.text or "Conversation"
+        await hand_off(turn.session, turn.conversation, decision, subject=subject)
+        await turn.reply(Author.SYSTEM, text, handoff_reason=decision.reason)
 
     async def _previous_question(self, inbound: InboundMessage) -> str | None:
         async with self._sessionmaker() as session:
@@ -385,26 +344,16 @@ class Router:
             )
 
 
-def is_greeting(inbound: InboundMessage) -> bool:
-    """A hello with no question in it, or a platform's start command."""
+def _inbound_payload(inbound: InboundMessage) -> dict[str, Any]:
+    """What a customer's message keeps besides its text."""
+    payload: dict[str, Any] = {}
+    if inbound.attachments:
+        payload["attachments"] = [
+            {"filename": a.filename, "content_type": a.content_type, "size": a.size, "url": a.url}
+            for a in inbound.attachments
+        ]
+    if inbound.raw.get("client_id"):
+        payload["client_id"] = str(inbound.raw["client_id"])
     if inbound.action:
-        return False
-    if inbound.raw.get("command") == "start":
-        return True
-    return re.sub(r"[^\w ]+", "", inbound.text.lower()).strip() in GREETINGS
-
-
-_HEADING = re.compile(r"^#{1,6}\s.*$", re.MULTILINE)
-
-
-def article_summary(body: str, max_chars: int = 700) -> str:
-    """The opening of an article without its headings, for when a customer picks it."""
-    text_only = markdown_to_text(_HEADING.sub("", body))
-    paragraphs = [p.strip() for p in text_only.split("\n\n") if p.strip()]
-    text = ""
-    for paragraph in paragraphs:
-        candidate = f"{text}\n\n{paragraph}" if text else paragraph
-        if len(candidate) > max_chars and text:
-            break
-        text = candidate
-    return text[:max_chars]
+        payload["action"] = inbound.action
+    return payload
