@@ -30,7 +30,7 @@ from tests.channels.slack.fakeslack import (
 )
 from tests.channels.telegram.fakeapi import TOKEN as TELEGRAM_TOKEN
 from tests.channels.telegram.fakeapi import FakeTelegram
-from tests.e2e.conftest import CONSOLE_TOKEN, _free_port, running_service
+from tests.e2e.conftest import ADMIN, _free_port, api_token, running_service
 
 pytestmark = pytest.mark.e2e
 
@@ -90,14 +90,20 @@ def peers() -> Iterator[Peers]:
 
 
 def api(base: str, path: str, body: dict[str, Any] | None = None) -> Any:
+    """The agent API as a script calls it: with a personal API token of the admin."""
+    if base not in TOKENS:
+        TOKENS[base] = api_token(base, ADMIN)
     request = urllib.request.Request(
         base + path,
         data=json.dumps(body).encode() if body is not None else None,
-        headers={"Authorization": f"Bearer {CONSOLE_TOKEN}", "Content-Type": "application/json"},
+        headers={"Authorization": f"Bearer {TOKENS[base]}", "Content-Type": "application/json"},
         method="POST" if body is not None else "GET",
     )
     with urllib.request.urlopen(request, timeout=10) as response:
         return json.loads(response.read())
+
+
+TOKENS: dict[str, str] = {}
 
 
 def post(url: str, body: bytes, headers: dict[str, str]) -> int:

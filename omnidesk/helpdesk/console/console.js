@@ -253,7 +253,8 @@
   function toSignIn() {
     stopPolling();
     state.token = null;
-    location.assign(`${root}/signin?next=${encodeURIComponent(location.pathname)}`);
+    const next = encodeURIComponent(location.pathname).replace(/%2F/g, "/");
+    location.assign(`${root}/signin?next=${next}`);
   }
 
   async function signIn() {
