@@ -3,8 +3,9 @@
 The ``server`` fixture starts ``python -m omnidesk serve`` once per session on a free
 loopback port with a fresh data directory; its first start creates the admin account
 (credentials from the environment) and an agent account is added with ``omnidesk agents
-add``. Browsers sign in through the real /signin page (``sign_in``); Python code calls the
-API with a personal token made through the API (``Server.token``). Set
+add`` (see ``_add_accounts``). Browsers sign in through the real /signin page
+(``sign_in``); Python code calls the API with a personal token made through the API
+(``Server.token``). Set
 ``OMNIDESK_E2E_BASE_URL`` (and ``OMNIDESK_E2E_ADMIN_EMAIL``/``_PASSWORD``,
 ``OMNIDESK_E2E_AGENT_EMAIL``/``_PASSWORD``) to run the suite against a service that is
 already up.
@@ -163,15 +164,24 @@ def _service_env(data_dir: Path) -> dict[str, str]:
     return env
 
 
-def _add_agent(data_dir: Path, workdir: Path, env: dict[str, str]) -> None:
-    """The agent account, added the way an admin would: ``omnidesk agents add``."""
-    command = [sys.executable, "-m", "omnidesk", "--data-dir", str(data_dir), "agents", "add"]
-    command += [AGENT.email, "--name", AGENT.name, "--password", AGENT.password]
-    done = subprocess.run(
-        command, cwd=workdir, env=env, capture_output=True, text=True, timeout=120, check=False
-    )
-    if done.returncode != 0 and "exists" not in done.stderr:
-        pytest.fail(f"omnidesk agents add failed:\n{done.stdout}\n{done.stderr}")
+def _add_accounts(data_dir: Path, workdir: Path, env: dict[str, str]) -> None:
+    """The agent account, added the way an admin would: ``omnidesk agents add``. The
+    admin too, in case the database is not new (PostgreSQL): the first start made it
+    only if no account existed."""
+    base = [sys.executable, "-m", "omnidesk", "--data-dir", str(data_dir), "agents", "add"]
+    for account, role in ((ADMIN, "admin"), (AGENT, "agent")):
+        command = [*base, account.email, "--name", account.name, "--role", role]
+        done = subprocess.run(
+            [*command, "--password", account.password],
+            cwd=workdir,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+        if done.returncode != 0 and "exists" not in done.stderr + done.stdout:
+            pytest.fail(f"omnidesk agents add failed:\n{done.stdout}\n{done.stderr}")
 
 
 def _stop(process: subprocess.Popen[bytes]) -> None:
@@ -240,7 +250,7 @@ def running_service(workdir: Path, extra_env: dict[str, str] | None = None) -> I
                     f"{_tail(log_path)}"
                 )
             time.sleep(0.3)
-        _add_agent(data_dir, workdir, {**_service_env(data_dir), **(extra_env or {})})
+        _add_accounts(data_dir, workdir, {**_service_env(data_dir), **(extra_env or {})})
         yield base_url
     finally:
         _stop(process)
