@@ -14,6 +14,7 @@ Chromium is the Debian package at ``/usr/bin/chromium``; a browser is never down
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import http.cookiejar
 import json
@@ -203,6 +204,13 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
         yield Server(external.rstrip("/"))
         return
 
+    test_db = os.environ.get("OMNIDESK_TEST_DATABASE_URL")
+    if test_db and os.environ.get("OMNIDESK_E2E_POSTGRES") == "1":
+        # A clean database, as on SQLite: what earlier runs left (gaps, conversations)
+        # must not leak into this one's answers.
+        from tests.conftest import reset_postgres
+
+        asyncio.run(reset_postgres(test_db))
     with running_service(tmp_path_factory.mktemp("omnidesk-e2e")) as base_url:
         yield Server(base_url)
 
