@@ -2,11 +2,12 @@
  * omnidesk agent console.
  *
  * A conversation list by state (polled every 2 s), the selected conversation's
- * history, a reply box, and Take / Resolve. Signed in with the admin token it also
+ * history, a reply box, and Take / Resolve. Signed in as an admin it also
  * offers the admin views: Articles (list, editor with live preview, history,
  * evaluation) and Gaps (what the bot could not answer, with one-click drafts).
  * Talks to /api/v1 with the session cookie set by /signin; state-changing calls
- * carry the session's CSRF token (from /api/v1/me). A 401 goes back to /signin. All text from the API is
+ * carry the session's CSRF token (from /api/v1/me). A 401 goes back to /signin.
+ * All text from the API is
  * rendered with textContent; only the article preview is HTML, and that comes from
  * the server's safe Markdown renderer (raw HTML escaped).
  * Plain ES2020, no dependencies, no build step.
