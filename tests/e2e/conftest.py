@@ -26,6 +26,7 @@ import subprocess
 import sys
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
@@ -123,7 +124,8 @@ async def sign_in(page: Any, server: Server, account: Account, path: str = "/con
     await page.locator("#si-email").fill(account.email)
     await page.locator("#si-password").fill(account.password)
     await page.locator(".si-submit").click()
-    await page.wait_for_url(re.compile(re.escape(path) + "$"))
+    # The sign-in page's own address ends with ?next=<path>: wait for the path itself.
+    await page.wait_for_url(lambda url: urllib.parse.urlsplit(url).path == path)
 
 
 def _free_port() -> int:
