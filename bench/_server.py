@@ -1,8 +1,12 @@
-"""Start a real ``omnidesk serve`` on loopback for a benchmark, and stop it after."""
+"""Start a real ``omnidesk serve`` on loopback for a benchmark, and stop it after; its
+first start creates the admin account ``ADMIN_EMAIL`` / ``ADMIN_PASSWORD``, and
+``sign_in`` gives a benchmark that account's session cookie and CSRF token."""
 
 from __future__ import annotations
 
 import contextlib
+import http.cookiejar
+import json
 import os
 import socket
 import subprocess
@@ -11,6 +15,25 @@ import time
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
+
+ADMIN_EMAIL = "admin@bench.test"
+ADMIN_PASSWORD = "bench-admin-password"
+
+
+def sign_in(base: str, email: str = ADMIN_EMAIL, password: str = ADMIN_PASSWORD) -> tuple[str, str]:
+    """(session cookie value, CSRF token) of a fresh sign-in."""
+    jar = http.cookiejar.CookieJar()
+    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
+    request = urllib.request.Request(
+        f"{base}/api/v1/auth/login",
+        data=json.dumps({"email": email, "password": password}).encode(),
+        headers={"Content-Type": "application/json"},
+        method="POST",
+    )
+    with opener.open(request, timeout=10) as response:
+        csrf = json.loads(response.read())["csrf_token"]
+    cookie = next(c.value for c in jar if c.name == "omnidesk_session")
+    return str(cookie), str(csrf)
 
 
 def free_port() -> int:
@@ -22,7 +45,13 @@ def free_port() -> int:
 @contextlib.contextmanager
 def running_server(data_dir: Path, env: dict[str, str] | None = None) -> Iterator[str]:
     port = free_port()
-    full_env = {**os.environ, "OMNIDESK_LOG_LEVEL": "WARNING", **(env or {})}
+    full_env = {
+        **os.environ,
+        "OMNIDESK_LOG_LEVEL": "WARNING",
+        "OMNIDESK_ADMIN_EMAIL": ADMIN_EMAIL,
+        "OMNIDESK_ADMIN_PASSWORD": ADMIN_PASSWORD,
+        **(env or {}),
+    }
     proc = subprocess.Popen(
         [
             sys.executable,

@@ -29,7 +29,7 @@ import aiohttp
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench._common import pct, table, write_result
-from bench._server import running_server
+from bench._server import running_server, sign_in
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -41,7 +41,6 @@ CHROMIUM_ARGS = [
     "--no-first-run",
     "--disable-quic",
 ]
-TOKEN = "bench-console-token-5d1e"
 TIMEOUT_S = 15.0
 
 # The agent's page: the live socket, and each customer message handed to the benchmark.
@@ -127,8 +126,13 @@ async def measure(bases: list[str], args: argparse.Namespace) -> dict[str, Any]:
         try:
             page = await browser.new_page()
             await page.expose_function("arrived", arrived)
+            # Signed in as the bench admin: the socket rides on the session cookie.
+            cookie, _ = await asyncio.to_thread(sign_in, bases[0])
+            await page.context.add_cookies(
+                [{"name": "omnidesk_session", "value": cookie, "url": bases[0]}]
+            )
             await page.goto(bases[0] + "/healthz")  # same origin as the socket
-            await page.evaluate(PAGE_JS, f"/api/v1/live?token={TOKEN}")
+            await page.evaluate(PAGE_JS, "/api/v1/live")
             async with aiohttp.ClientSession() as session:
                 lost = await asyncio.gather(
                     *(
@@ -162,8 +166,6 @@ async def run(processes: int, args: argparse.Namespace) -> dict[str, Any]:
     await reset_schema(args.database_url)
     env = {
         "OMNIDESK_DATABASE_URL": args.database_url,
-        "OMNIDESK_CONSOLE_TOKEN": TOKEN,
-        "OMNIDESK_ADMIN_TOKEN": TOKEN + "-admin",
         # Visitor tokens must verify on every process.
         "OMNIDESK_SECRET_KEY": "bench-secret-key",
         "OMNIDESK_INBOX_WORKERS": "2",

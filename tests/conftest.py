@@ -88,8 +88,6 @@ def settings(tmp_path: Path, db_url: str) -> Settings:
         data_dir=data,
         database_url=db_url,
         secret_key="test-secret-key",  # type: ignore[arg-type]
-        console_token="test-console-token",  # type: ignore[arg-type]
-        admin_token="test-admin-token",  # type: ignore[arg-type]
         port=0,
     )
 

@@ -12,10 +12,11 @@ from omnidesk.config import Settings
 from omnidesk.escalation import asks_for_human, normalise_calendar
 from omnidesk.helpdesk import (
     AdminAPI,
+    AuthGuard,
     ConsoleAPI,
     HTTPJSONError,
+    PeopleAPI,
     PoliciesAPI,
-    Roles,
     SearchAPI,
     json_error,
     live_guard,
@@ -23,6 +24,7 @@ from omnidesk.helpdesk import (
 from omnidesk.knowledge import ArticleAdmin, kb_routes
 
 SERVICES = web.AppKey("services", Services)
+GUARD = web.AppKey("guard", AuthGuard)
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 DEMO_PAGE = Path(__file__).resolve().parent.parent / "channels" / "webchat" / "static" / "demo.html"
 MAX_BODY_BYTES = 1024 * 1024
@@ -56,11 +58,14 @@ async def security_headers(request: web.Request, handler: Handler) -> web.Stream
 
 def create_app(settings: Settings, services: Services | None = None) -> web.Application:
     """Build the one aiohttp server; it owns the services' lifecycle unless given them."""
-    app = web.Application(
-        middlewares=[security_headers, json_errors], client_max_size=MAX_BODY_BYTES
-    )
     svc = services or Services(settings)
+    guard = AuthGuard(svc.sessionmaker, svc.bus, settings.auth, https=settings.https)
+    app = web.Application(
+        middlewares=[security_headers, json_errors, guard.middleware()],
+        client_max_size=MAX_BODY_BYTES,
+    )
     app[SERVICES] = svc
+    app[GUARD] = guard
 
     if services is None:
 
@@ -84,32 +89,26 @@ def create_app(settings: Settings, services: Services | None = None) -> web.Appl
     async def healthz(request: web.Request) -> web.Response:
         return web.json_response({"status": "ok"})
 
-    assert settings.console_token is not None and settings.admin_token is not None
-    token, admin_token = settings.console_token, settings.admin_token
-    console = ConsoleAPI(
-        svc.sessionmaker,
-        svc.bus,
-        lambda: token.get_secret_value(),
-        settings.uploads_dir,
-        admin_token=lambda: admin_token.get_secret_value(),
-    )
+    console = ConsoleAPI(svc.sessionmaker, svc.bus, settings.uploads_dir)
     admin = AdminAPI(
         svc.sessionmaker,
         ArticleAdmin(svc.kb),
-        Roles(lambda: token.get_secret_value(), lambda: admin_token.get_secret_value()),
         # "agent please" escalates, but it is no question the knowledge base lacks.
         not_a_question=asks_for_human,
     )
-    app.router.add_get("/", demo)
-    app.router.add_get("/healthz", healthz)
-    app.router.add_routes(kb_routes(svc.kb))
+    # Open to anyone: the demo page, health, the public knowledge base and every channel's
+    # own routes (each channel checks its platform's signature or visitor token itself).
+    guard.allow_public([app.router.add_get("/", demo)])
+    guard.allow_public([app.router.add_get("/healthz", healthz)])
+    guard.allow_public(app.router.add_routes(kb_routes(svc.kb)))
+    for channel in svc.channels.values():
+        guard.allow_public(app.router.add_routes(channel.routes()))
+    # Everything else needs an account: each route says which role (see AuthGuard).
+    app.router.add_routes(PeopleAPI(svc.sessionmaker, svc.bus, guard).routes())
     app.router.add_routes(console.routes())
     app.router.add_routes(admin.routes())
-    roles = Roles(lambda: token.get_secret_value(), lambda: admin_token.get_secret_value())
-    policies = PoliciesAPI(svc.sessionmaker, svc.bus, roles, settings.sla, normalise_calendar)
+    policies = PoliciesAPI(svc.sessionmaker, svc.bus, settings.sla, normalise_calendar)
     app.router.add_routes(policies.routes())
-    svc.live.install(app, live_guard(roles))
-    app.router.add_routes(SearchAPI(svc.sessionmaker, roles).routes())
-    for channel in svc.channels.values():
-        app.router.add_routes(channel.routes())
+    svc.live.install(app, live_guard())
+    app.router.add_routes(SearchAPI(svc.sessionmaker).routes())
     return app

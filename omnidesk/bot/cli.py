@@ -1,4 +1,4 @@
-"""The ``omnidesk`` command line: serve, config, db, kb and ask."""
+"""The ``omnidesk`` command line: serve, config, db, agents, kb and ask."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ from typing import Any
 import click
 from aiohttp import web
 
+from omnidesk.bot.accounts import agents, first_start_admin, sign_in_lines
 from omnidesk.config import CONFIG_ENV, Settings, load_settings
 
 
@@ -72,21 +73,21 @@ def serve(ctx: click.Context, host: str | None, port: int | None, data_dir: str 
 
 
 async def _serve(settings: Settings) -> None:
-    from omnidesk.bot.app import create_app
+    from omnidesk.bot.app import SERVICES, create_app
 
     app = create_app(settings)
     runner = web.AppRunner(app, access_log=None)
     await runner.setup()
+    # After setup (the schema is migrated), before anyone can try to sign in.
+    svc = app[SERVICES]
+    created = await first_start_admin(settings, svc.sessionmaker, svc.bus)
     site = web.TCPSite(runner, settings.host, settings.port)
     await site.start()
     base = settings.base_url()
-    assert settings.console_token is not None
     click.echo(f"omnidesk is running on {base}")
     click.echo(f"  web chat demo:  {base}/")
-    token = settings.console_token.get_secret_value()
-    click.echo(f"  agent console:  {base}/console#token={token}")
-    assert settings.admin_token is not None
-    click.echo(f"  admin token:    {settings.admin_token.get_secret_value()}")
+    for line in sign_in_lines(base, created, settings):
+        click.echo(line)
     click.echo(f"  knowledge base: {base}/kb")
     sys.stdout.flush()
     stop = asyncio.Event()
@@ -140,6 +141,9 @@ def db_upgrade(ctx: click.Context) -> None:
 
     revision = asyncio.run(run())
     click.echo(f"database is at revision {revision}")
+
+
+main.add_command(agents)
 
 
 # -- kb ------------------------------------------------------------------------------------

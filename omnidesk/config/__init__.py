@@ -3,6 +3,7 @@
 from omnidesk.config.settings import (
     CONFIG_ENV,
     PACKAGED_MODEL,
+    AuthSettings,
     CalendarSettings,
     EmailSettings,
     EscalationRuleSettings,
@@ -15,11 +16,13 @@ from omnidesk.config.settings import (
     TelegramSettings,
     WebchatSettings,
     load_settings,
+    read_or_create_secret,
 )
 
 __all__ = [
     "CONFIG_ENV",
     "PACKAGED_MODEL",
+    "AuthSettings",
     "CalendarSettings",
     "EmailSettings",
     "EscalationRuleSettings",
@@ -32,4 +35,5 @@ __all__ = [
     "TelegramSettings",
     "WebchatSettings",
     "load_settings",
+    "read_or_create_secret",
 ]

@@ -151,6 +151,24 @@ class SlaSettings(BaseModel):
         return {**_default_targets(), **value}
 
 
+class AuthSettings(BaseModel):
+    """Agent sign-in: how long sessions last and how many failed tries are allowed."""
+
+    session_hours: float = Field(12.0, gt=0, le=24 * 90, description="a session's lifetime")
+    idle_minutes: float = Field(
+        120.0, gt=0, description="a session unused this long ends before its lifetime"
+    )
+    login_window_seconds: int = Field(
+        900, ge=1, description="window in which failed sign-ins are counted"
+    )
+    login_max_per_account: int = Field(
+        5, ge=1, description="failed sign-ins per account in the window before 429"
+    )
+    login_max_per_ip: int = Field(
+        20, ge=1, description="failed sign-ins per address in the window before 429"
+    )
+
+
 class EmailSettings(BaseModel):
     """The email channel: inbound over our own SMTP server or an IMAP mailbox, outbound
     over SMTP. On when ``address`` and a way in are set."""
@@ -255,13 +273,15 @@ class Settings(BaseSettings):
     secret_key: SecretStr | None = Field(
         None, description="signs visitor tokens; generated into data_dir when unset"
     )
-    console_token: SecretStr | None = Field(
-        None, description="bearer token for the agent console; generated when unset"
+    admin_email: str = Field(
+        "admin@localhost", description="the admin account created on first start"
     )
-    admin_token: SecretStr | None = Field(
-        None, description="bearer token for admins (articles, evaluation); generated when unset"
+    admin_password: SecretStr | None = Field(
+        None,
+        description="its password; when unset one is generated into data_dir/admin_password",
     )
 
+    auth: AuthSettings = AuthSettings()
     knowledge: KnowledgeSettings = KnowledgeSettings()
     webchat: WebchatSettings = WebchatSettings()
     escalation: EscalationSettings = EscalationSettings()
@@ -306,6 +326,11 @@ class Settings(BaseSettings):
     def uploads_dir(self) -> Path:
         return self.data_dir / "uploads"
 
+    @property
+    def https(self) -> bool:
+        """Whether people reach us over https (session cookies are then Secure)."""
+        return bool(self.public_url and self.public_url.lower().startswith("https://"))
+
     def base_url(self) -> str:
         if self.public_url:
             return self.public_url.rstrip("/")
@@ -316,10 +341,6 @@ class Settings(BaseSettings):
         """Fill unset secrets from files under ``data_dir``, creating them on first use."""
         if self.secret_key is None:
             self.secret_key = SecretStr(_read_or_create(self.data_dir / "secret_key"))
-        if self.console_token is None:
-            self.console_token = SecretStr(_read_or_create(self.data_dir / "console_token"))
-        if self.admin_token is None:
-            self.admin_token = SecretStr(_read_or_create(self.data_dir / "admin_token"))
 
     def channels_on(self) -> dict[str, bool]:
         """Which channels run: one without its settings is simply off."""
@@ -390,6 +411,11 @@ def _config_path() -> Path | None:
         return path
     default = Path(DEFAULT_CONFIG_FILE)
     return default if default.is_file() else None
+
+
+def read_or_create_secret(path: Path) -> str:
+    """The secret in ``path``, created (random, mode 0600) when missing or empty."""
+    return _read_or_create(path)
 
 
 def _read_or_create(path: Path) -> str:

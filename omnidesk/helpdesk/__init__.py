@@ -1,13 +1,14 @@
-"""Contacts, conversations, messages, tickets and the unified timeline; the agent and
-admin APIs and the console."""
+"""Contacts, conversations, messages, tickets and the unified timeline; agent accounts
+and sign-in; the agent and admin APIs and the console."""
 
 from omnidesk.helpdesk import actions, gaps, queries, search
 from omnidesk.helpdesk.actions import ActionError, message_dict
 from omnidesk.helpdesk.actor import SYSTEM, Actor
 from omnidesk.helpdesk.admin import AdminAPI, KnowledgeAdmin
 from omnidesk.helpdesk.api import ConsoleAPI
+from omnidesk.helpdesk.auth import AuthGuard
 from omnidesk.helpdesk.events import Event, EventBus, create_bus, emit, unit_of_work
-from omnidesk.helpdesk.http import HTTPJSONError, Role, Roles, json_error, read_json
+from omnidesk.helpdesk.http import HTTPJSONError, actor_of, json_error, read_json
 from omnidesk.helpdesk.live import LiveHub
 from omnidesk.helpdesk.livesocket import live_guard
 from omnidesk.helpdesk.models import (
@@ -29,6 +30,7 @@ from omnidesk.helpdesk.models import (
     TicketState,
     TimelineEvent,
 )
+from omnidesk.helpdesk.people_api import PeopleAPI
 from omnidesk.helpdesk.policies_api import PoliciesAPI
 from omnidesk.helpdesk.search_api import SearchAPI
 
@@ -38,6 +40,7 @@ __all__ = [
     "ActionError",
     "Actor",
     "AdminAPI",
+    "AuthGuard",
     "Author",
     "ChannelIdentity",
     "ConsoleAPI",
@@ -55,16 +58,16 @@ __all__ = [
     "LiveHub",
     "Message",
     "OutboxItem",
+    "PeopleAPI",
     "PoliciesAPI",
     "Priority",
-    "Role",
-    "Roles",
     "SearchAPI",
     "Team",
     "Ticket",
     "TicketState",
     "TimelineEvent",
     "actions",
+    "actor_of",
     "create_bus",
     "emit",
     "gaps",

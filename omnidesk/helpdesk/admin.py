@@ -1,8 +1,8 @@
 """The admin HTTP API: articles (``/api/v1/articles``), what the bot could not answer
 (``/api/v1/kb/gaps``) and retrieval evaluation (``/api/v1/kb/eval``).
 
-Reading articles needs the console or the admin token; every write, the gaps and the
-evaluation need the admin token. The knowledge base is reached through the
+Reading articles needs a signed-in agent; every write, the gaps and the evaluation need
+an admin. The knowledge base is reached through the
 :class:`KnowledgeAdmin` protocol, so the helpdesk does not import it.
 """
 
@@ -27,11 +27,11 @@ from omnidesk.helpdesk.gaps import (
 from omnidesk.helpdesk.http import (
     Handler,
     HTTPJSONError,
-    Role,
-    Roles,
+    actor_of,
+    admin_only,
+    agents_only,
     read_json,
     read_text,
-    require_role,
 )
 
 log = logging.getLogger(__name__)
@@ -114,21 +114,19 @@ class AdminAPI:
         self,
         sessionmaker: async_sessionmaker[AsyncSession],
         knowledge: KnowledgeAdmin,
-        roles: Roles,
         *,
         not_a_question: Callable[[str], bool] | None = None,
     ) -> None:
         self._sessionmaker = sessionmaker
         self._kb = knowledge
-        self._roles = roles
         self._not_a_question = not_a_question
 
     def routes(self) -> list[web.AbstractRouteDef]:
         def agent(handler: Handler) -> Handler:
-            return require_role(self._roles, Role.AGENT, answers_domain_errors(handler))
+            return agents_only(answers_domain_errors(handler))
 
         def admin(handler: Handler) -> Handler:
-            return require_role(self._roles, Role.ADMIN, answers_domain_errors(handler))
+            return admin_only(answers_domain_errors(handler))
 
         base = "/api/v1/articles"
         return [
@@ -161,7 +159,7 @@ class AdminAPI:
 
     async def create_article(self, request: web.Request) -> web.Response:
         data = await read_json(request, MAX_ARTICLE_JSON_BYTES)
-        by = _by(data)
+        by = _by(request)
         article = await self._kb.create_article(_fields(data), by)
         log.info("article %s created by %s", article["slug"], by)
         return web.json_response({"article": article}, status=201)
@@ -170,7 +168,7 @@ class AdminAPI:
         """A partial update: only the fields given change. ``version``, if given, must be
         the article's current version (else 409), so two editors never overwrite."""
         data = await read_json(request, MAX_ARTICLE_JSON_BYTES)
-        by = _by(data)
+        by = _by(request)
         version = data.get("version")
         if version is not None and (not isinstance(version, int) or isinstance(version, bool)):
             raise HTTPJSONError(400, "invalid", "'version' must be an integer")
@@ -181,7 +179,8 @@ class AdminAPI:
 
     async def delete_article(self, request: web.Request) -> web.Response:
         slug = request.match_info["slug"]
-        by = _by(await read_json(request))
+        await read_json(request)
+        by = _by(request)
         await self._kb.delete_article(slug)
         log.info("article %s deleted by %s", slug, by)
         return web.json_response({"deleted": slug})
@@ -193,7 +192,8 @@ class AdminAPI:
         return await self._set_status(request, "draft")
 
     async def _set_status(self, request: web.Request, status: str) -> web.Response:
-        by = _by(await read_json(request))
+        await read_json(request)
+        by = _by(request)
         article = await self._kb.set_status(request.match_info["slug"], status, by)
         return web.json_response({"article": article})
 
@@ -242,7 +242,7 @@ class AdminAPI:
         """A draft article from ``{"examples": [questions]}`` or ``{"topic": id}`` (an id
         from the gaps list, looked up over the same ``days``); answers its slug."""
         data = await read_json(request)
-        by = _by(data)
+        by = _by(request)
         topic = data.get("topic")
         examples = data.get("examples")
         if topic is not None:
@@ -282,16 +282,9 @@ class AdminAPI:
         return web.json_response({"report": await self._kb.evaluate(text or None)})
 
 
-def _by(data: Mapping[str, Any]) -> str:
-    """Who makes the change, as the admin names themselves; "admin" by default."""
-    value = data.get("by")
-    if value is None:
-        return "admin"
-    if not isinstance(value, str) or len(value) > MAX_NAME_CHARS:
-        raise HTTPJSONError(
-            400, "invalid", f"'by' must be a name of at most {MAX_NAME_CHARS} characters"
-        )
-    return " ".join(value.split()) or "admin"
+def _by(request: web.Request) -> str:
+    """Who makes the change: the signed-in account (a ``by`` in the body is ignored)."""
+    return actor_of(request).name
 
 
 def _fields(data: Mapping[str, Any]) -> dict[str, Any]:

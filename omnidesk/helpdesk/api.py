@@ -1,18 +1,16 @@
-"""The agent console's HTTP API (``/api/v1/conversations``, ``/api/v1/whoami``) and its
-static pages."""
+"""The agent console's HTTP API (``/api/v1/conversations``) and its static pages; every
+route needs a signed-in agent (the auth middleware checks it)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from pathlib import Path
 
 from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from omnidesk.helpdesk import actions, queries
-from omnidesk.helpdesk.actor import Actor
 from omnidesk.helpdesk.events import EventBus, unit_of_work
-from omnidesk.helpdesk.http import HTTPJSONError, Role, Roles, read_json, require_role, text_field
+from omnidesk.helpdesk.http import HTTPJSONError, actor_of, agents_only, read_json, text_field
 from omnidesk.helpdesk.models import Contact, Conversation
 
 CONSOLE_DIR = Path(__file__).parent / "console"
@@ -20,46 +18,36 @@ MAX_REPLY_CHARS = 10_000
 
 
 class ConsoleAPI:
-    """Handlers for agents; every route needs the console bearer token (or the admin
-    token: an admin may do everything an agent may)."""
+    """Handlers for agents (an admin may do everything an agent may)."""
 
     def __init__(
         self,
         sessionmaker: async_sessionmaker[AsyncSession],
         bus: EventBus,
-        token: Callable[[], str],
         uploads_dir: Path | None = None,
-        admin_token: Callable[[], str | None] | None = None,
     ) -> None:
         self._uploads_dir = uploads_dir
         self._sessionmaker = sessionmaker
         self._bus = bus
-        self._roles = Roles(token, admin_token)
 
     def routes(self) -> list[web.AbstractRouteDef]:
-        guard = lambda h: require_role(self._roles, Role.AGENT, h)  # noqa: E731
         return [
-            web.get("/api/v1/whoami", guard(self.whoami)),
-            web.get("/api/v1/conversations", guard(self.list_conversations)),
-            web.get(r"/api/v1/conversations/{id:\d+}", guard(self.get_conversation)),
-            web.post(r"/api/v1/conversations/{id:\d+}/messages", guard(self.post_message)),
-            web.post(r"/api/v1/conversations/{id:\d+}/assign", guard(self.assign)),
-            web.post(r"/api/v1/conversations/{id:\d+}/resolve", guard(self.resolve)),
-            web.get(r"/api/v1/contacts/{id:\d+}/timeline", guard(self.timeline)),
-            web.post(r"/api/v1/contacts/{id:\d+}/merge", guard(self.merge)),
-            web.get(r"/api/v1/attachments/{name:[A-Za-z0-9._-]+}", guard(self.attachment)),
+            web.get("/api/v1/conversations", agents_only(self.list_conversations)),
+            web.get(r"/api/v1/conversations/{id:\d+}", agents_only(self.get_conversation)),
+            web.post(r"/api/v1/conversations/{id:\d+}/messages", agents_only(self.post_message)),
+            web.post(r"/api/v1/conversations/{id:\d+}/assign", agents_only(self.assign)),
+            web.post(r"/api/v1/conversations/{id:\d+}/resolve", agents_only(self.resolve)),
+            web.get(r"/api/v1/contacts/{id:\d+}/timeline", agents_only(self.timeline)),
+            web.post(r"/api/v1/contacts/{id:\d+}/merge", agents_only(self.merge)),
+            web.get(r"/api/v1/attachments/{name:[A-Za-z0-9._-]+}", agents_only(self.attachment)),
             web.get("/console", self.console_page),
             web.get("/console/", self.console_page),
             web.static("/console", CONSOLE_DIR, show_index=False),
         ]
 
     async def console_page(self, request: web.Request) -> web.StreamResponse:
-        # The page itself holds no data; every call it makes carries the token.
+        # Reached only signed in (the middleware sends strangers to /signin).
         return web.FileResponse(CONSOLE_DIR / "index.html")
-
-    async def whoami(self, request: web.Request) -> web.Response:
-        """``{"role": "agent" | "admin"}``: which views the console offers."""
-        return web.json_response({"role": self._roles.of(request)})
 
     async def list_conversations(self, request: web.Request) -> web.Response:
         state = request.query.get("state", "queued")
@@ -79,34 +67,34 @@ class ConsoleAPI:
     async def post_message(self, request: web.Request) -> web.Response:
         data = await read_json(request)
         text = text_field(data, "text", max_chars=MAX_REPLY_CHARS)
-        agent = text_field(data, "agent", max_chars=200, required=False) or "Agent"
+        agent = actor_of(request)
         async with unit_of_work(self._sessionmaker, self._bus) as session:
             conversation = await _conversation(session, request)
             try:
-                message = await actions.agent_reply(session, conversation, Actor(agent), text)
+                message = await actions.agent_reply(session, conversation, agent, text)
             except actions.ActionError as exc:
                 raise HTTPJSONError(409, exc.code, exc.message) from None
             body = actions.message_dict(message)
         return web.json_response({"message": body}, status=201)
 
     async def assign(self, request: web.Request) -> web.Response:
-        data = await read_json(request)
-        agent = text_field(data, "agent", max_chars=200, required=False) or "Agent"
+        await read_json(request)
+        agent = actor_of(request)
         async with unit_of_work(self._sessionmaker, self._bus) as session:
             conversation = await _conversation(session, request)
             try:
-                await actions.assign(session, conversation, Actor(agent))
+                await actions.assign(session, conversation, agent)
             except actions.ActionError as exc:
                 raise HTTPJSONError(409, exc.code, exc.message) from None
             summary = await queries.conversation_summary(session, conversation)
         return web.json_response({"conversation": summary})
 
     async def resolve(self, request: web.Request) -> web.Response:
-        data = await read_json(request)
-        agent = text_field(data, "agent", max_chars=200, required=False) or "Agent"
+        await read_json(request)
+        agent = actor_of(request)
         async with unit_of_work(self._sessionmaker, self._bus) as session:
             conversation = await _conversation(session, request)
-            await actions.resolve(session, conversation, Actor(agent))
+            await actions.resolve(session, conversation, agent)
             summary = await queries.conversation_summary(session, conversation)
         return web.json_response({"conversation": summary})
 
@@ -116,7 +104,7 @@ class ConsoleAPI:
         other_id = data.get("contact_id")
         if not isinstance(other_id, int) or isinstance(other_id, bool):
             raise HTTPJSONError(400, "invalid", "'contact_id' must be an integer")
-        agent = text_field(data, "agent", max_chars=200, required=False) or "Agent"
+        agent = actor_of(request).name
         async with unit_of_work(self._sessionmaker, self._bus) as session:
             keep = await session.get(Contact, int(request.match_info["id"]))
             other = await session.get(Contact, other_id)

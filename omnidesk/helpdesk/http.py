@@ -1,12 +1,14 @@
-"""Small aiohttp helpers shared by the helpdesk's HTTP API: JSON errors, bearer auth with
-roles, bounded JSON and text bodies."""
+"""Small aiohttp helpers shared by the helpdesk's HTTP API: JSON errors, who may call a
+route (``public``/``agents_only``/``admin_only``; the auth middleware enforces it), who
+calls (``actor_of``), bounded JSON and text bodies."""
 
 from __future__ import annotations
 
 import enum
-import hmac
+import functools
 import json
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from typing import Any
 
 from aiohttp import web
@@ -42,60 +44,74 @@ def bearer_token(request: web.Request) -> str | None:
     return value.strip()
 
 
-class Role(enum.StrEnum):
-    """Who a bearer token belongs to. An admin may do everything an agent may."""
+class Access(enum.StrEnum):
+    """Who may call a route. Unmarked routes need a signed-in agent (see ``access_of``)."""
 
+    PUBLIC = "public"
     AGENT = "agent"
     ADMIN = "admin"
 
 
-class Roles:
-    """The bearer token of each role, read on every request so a rotated secret applies."""
+ACCESS_ATTR = "__omnidesk_access__"
 
-    def __init__(
-        self, agent: Callable[[], str], admin: Callable[[], str | None] | None = None
-    ) -> None:
-        self._agent = agent
-        self._admin = admin or (lambda: None)
 
-    def of(self, request: web.Request) -> Role | None:
-        """The role of the request's bearer token; None without a known one."""
-        given = bearer_token(request)
-        if given is None:
-            return None
-        # Both compared, in constant time, whatever the first gives.
-        admin = self._admin()
-        is_admin = bool(admin) and hmac.compare_digest(given.encode(), (admin or "").encode())
-        is_agent = hmac.compare_digest(given.encode(), self._agent().encode())
-        if is_admin:
-            return Role.ADMIN
-        return Role.AGENT if is_agent else None
+def _mark(access: Access, handler: Handler) -> Handler:
+    # A wrapper, not an attribute on ``handler``: bound methods take no attributes.
+    @functools.wraps(handler)
+    async def marked(request: web.Request) -> web.StreamResponse:
+        return await handler(request)
+
+    setattr(marked, ACCESS_ATTR, access)
+    return marked
+
+
+def public(handler: Handler) -> Handler:
+    """Anyone may call this route, signed in or not."""
+    return _mark(Access.PUBLIC, handler)
+
+
+def agents_only(handler: Handler) -> Handler:
+    """A signed-in agent or admin may call this route (the default for unmarked ones)."""
+    return _mark(Access.AGENT, handler)
+
+
+def admin_only(handler: Handler) -> Handler:
+    """Only a signed-in admin may call this route; an agent gets 403."""
+    return _mark(Access.ADMIN, handler)
+
+
+def require_role(role: AgentRole, handler: Handler) -> Handler:
+    """Mark ``handler`` for ``role``: the auth middleware enforces it."""
+    return admin_only(handler) if role == AgentRole.ADMIN else agents_only(handler)
+
+
+@dataclass(frozen=True, slots=True)
+class Identity:
+    """How the caller signed in: a browser session (with its CSRF token) or an API token."""
+
+    actor: Actor
+    session_id: str | None = None
+    csrf_token: str | None = None
+    api_token_id: int | None = None
 
 
 ACTOR_KEY = web.RequestKey("actor", Actor)
+IDENTITY_KEY = web.RequestKey("identity", Identity)
 
 
 def actor_of(request: web.Request) -> Actor:
-    """Who is calling: set by the route guard before any handler runs."""
+    """Who is calling: set by the auth middleware before any guarded handler runs."""
     actor = request.get(ACTOR_KEY)
     if not isinstance(actor, Actor):
         raise HTTPJSONError(401, "unauthorized", "sign in first")
     return actor
 
 
-def require_role(roles: Roles, role: Role, handler: Handler) -> Handler:
-    """Wrap ``handler``: 401 without a known token, 403 when an agent calls an admin route."""
-
-    async def guarded(request: web.Request) -> web.StreamResponse:
-        given = roles.of(request)
-        if given is None:
-            return json_error(401, "unauthorized", "a valid bearer token is required")
-        if role == Role.ADMIN and given != Role.ADMIN:
-            return json_error(403, "forbidden", "this needs the admin token")
-        request[ACTOR_KEY] = Actor("Agent", role=AgentRole(given))
-        return await handler(request)
-
-    return guarded
+def identity_of(request: web.Request) -> Identity:
+    identity = request.get(IDENTITY_KEY)
+    if not isinstance(identity, Identity):
+        raise HTTPJSONError(401, "unauthorized", "sign in first")
+    return identity
 
 
 async def read_body(request: web.Request, max_bytes: int) -> bytes:

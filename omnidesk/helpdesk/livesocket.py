@@ -1,4 +1,4 @@
-"""The pieces of one live socket: the guard that lets a browser present the shared token,
+"""The pieces of one live socket: its guard (a signed-in agent),
 a token bucket against floods, and the agent's socket with its own writer task."""
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from collections.abc import Callable
 from aiohttp import WSCloseCode, web
 
 from omnidesk.helpdesk.actor import Actor
-from omnidesk.helpdesk.http import Handler, Role, Roles, require_role
+from omnidesk.helpdesk.http import Handler, agents_only
 from omnidesk.helpdesk.presence import Viewer
 
 log = logging.getLogger(__name__)
@@ -24,24 +24,10 @@ RATE_PER_SECOND = 5.0
 Guard = Callable[[Handler], Handler]
 
 
-def live_guard(roles: Roles) -> Guard:
-    """The shared-token guard for the socket. A browser cannot set a header on a
-    WebSocket, so the token may come as ``?token=`` while shared tokens exist."""
-
-    def wrap(handler: Handler) -> Handler:
-        guarded = require_role(roles, Role.AGENT, handler)
-
-        async def with_query_token(request: web.Request) -> web.StreamResponse:
-            token = request.query.get("token")
-            if token and "Authorization" not in request.headers:
-                headers = request.headers.copy()
-                headers["Authorization"] = f"Bearer {token}"
-                request = request.clone(headers=headers)
-            return await guarded(request)
-
-        return with_query_token
-
-    return wrap
+def live_guard() -> Guard:
+    """The socket's guard: a signed-in agent (the session cookie; the auth middleware
+    checks it like any route's)."""
+    return agents_only
 
 
 class Bucket:

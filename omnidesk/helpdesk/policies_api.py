@@ -21,7 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from omnidesk.config import SlaSettings
 from omnidesk.helpdesk import actions
 from omnidesk.helpdesk.events import EventBus, unit_of_work
-from omnidesk.helpdesk.http import HTTPJSONError, Role, Roles, read_json, require_role
+from omnidesk.helpdesk.http import HTTPJSONError, admin_only, read_json
 from omnidesk.helpdesk.models import BusinessCalendar, EscalationRule, Priority, SlaPolicy, Team
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -225,19 +225,16 @@ class PoliciesAPI:
         self,
         sessionmaker: async_sessionmaker[AsyncSession],
         bus: EventBus,
-        roles: Roles,
         sla: SlaSettings,
         normalise_calendar: NormaliseCalendar,
     ) -> None:
         self._sessionmaker = sessionmaker
         self._bus = bus
-        self._roles = roles
         self._sla = sla
         self._normalise = normalise_calendar
 
     def routes(self) -> list[web.AbstractRouteDef]:
-        def admin(handler: Handler) -> Handler:
-            return require_role(self._roles, Role.ADMIN, handler)
+        admin = admin_only
 
         return [
             web.get(f"{BASE}/rules", admin(self.list_rules)),

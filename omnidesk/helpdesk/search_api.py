@@ -5,7 +5,7 @@ from __future__ import annotations
 from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from omnidesk.helpdesk.http import HTTPJSONError, Role, Roles, require_role
+from omnidesk.helpdesk.http import HTTPJSONError, agents_only
 from omnidesk.helpdesk.search import parse_query, search_contacts, search_messages
 
 MAX_QUERY_CHARS = 200
@@ -16,12 +16,11 @@ MAX_LIMIT = 50
 class SearchAPI:
     """The search route, for agents and admins."""
 
-    def __init__(self, sessionmaker: async_sessionmaker[AsyncSession], roles: Roles) -> None:
+    def __init__(self, sessionmaker: async_sessionmaker[AsyncSession]) -> None:
         self._sessionmaker = sessionmaker
-        self._roles = roles
 
     def routes(self) -> list[web.AbstractRouteDef]:
-        return [web.get("/api/v1/search", require_role(self._roles, Role.AGENT, self.search))]
+        return [web.get("/api/v1/search", agents_only(self.search))]
 
     async def search(self, request: web.Request) -> web.Response:
         """``{messages: [{conversation_id, message, snippet}], contacts: [...]}``."""

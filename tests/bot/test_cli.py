@@ -144,3 +144,47 @@ def test_kb_eval_prints_the_scores_and_writes_json(data_dir: Path, tmp_path: Pat
     bad.write_text("q,a\n1,2\n")
     result = CliRunner().invoke(main, ["--data-dir", str(data_dir), "kb", "eval", str(bad)])
     assert result.exit_code == 1 and "'question' and 'expected'" in result.output
+
+
+def test_agents_add_list_disable_set_password(tmp_path: Path) -> None:
+    data_dir = tmp_path / "accounts"
+    out = run(
+        data_dir,
+        "agents",
+        "add",
+        "Ann@X.test",
+        "--name",
+        "Ann",
+        "--skill",
+        "billing",
+        input="ann-password-1\nann-password-1\n",
+    )
+    assert "agent ann@x.test created" in out
+    run(data_dir, "agents", "add", "root@x.test", "--role", "admin", "--password", "root-pass-1")
+    listed = [json.loads(x) for x in run(data_dir, "agents", "list", "--json").splitlines()]
+    assert [(a["email"], a["role"], a["active"]) for a in listed] == [
+        ("ann@x.test", "agent", True),
+        ("root@x.test", "admin", True),
+    ]
+    assert listed[0]["skills"] == ["billing"]
+    assert "ann@x.test" in run(data_dir, "agents", "list")
+
+    again = CliRunner().invoke(
+        main, ["--data-dir", str(data_dir), "agents", "add", "ann@x.test", "--password", "x" * 9]
+    )
+    assert again.exit_code != 0 and "exists" in again.output
+    weak = CliRunner().invoke(
+        main, ["--data-dir", str(data_dir), "agents", "add", "bo@x.test", "--password", "short"]
+    )
+    assert weak.exit_code != 0 and "characters" in weak.output
+
+    assert "sessions ended" in run(
+        data_dir, "agents", "set-password", "ann@x.test", "--password", "ann-password-2"
+    )
+    run(data_dir, "agents", "disable", "ann@x.test")
+    listed = [json.loads(x) for x in run(data_dir, "agents", "list", "--json").splitlines()]
+    assert listed[0]["active"] is False
+    missing = CliRunner().invoke(
+        main, ["--data-dir", str(data_dir), "agents", "disable", "nobody@x.test"]
+    )
+    assert missing.exit_code != 0 and "no account" in missing.output

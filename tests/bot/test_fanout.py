@@ -17,12 +17,12 @@ import pytest
 from aiohttp import WSMsgType
 from aiohttp.test_utils import TestClient
 
-from omnidesk.bot.app import create_app
+from omnidesk.bot.app import SERVICES, create_app
 from omnidesk.bot.services import Services
 from omnidesk.config import Settings
+from tests.accounts import bearer, client_bearer
 from tests.conftest import Database
 
-TOKEN = "test-console-token"
 Frame = dict[str, Any]
 
 
@@ -52,7 +52,7 @@ async def say(ws: aiohttp.ClientWebSocketResponse, text: str) -> None:
 
 
 async def live(client: TestClient[Any, Any]) -> aiohttp.ClientWebSocketResponse:
-    ws = await client.ws_connect(f"/api/v1/live?token={TOKEN}")
+    ws = await client.ws_connect("/api/v1/live", headers=await client_bearer(client))
     assert (await ws.receive_json(timeout=20))["type"] == "hello"
     return ws
 
@@ -104,8 +104,8 @@ async def test_work_done_by_one_process_reaches_sockets_held_by_the_other(
 
     resp = await worker_client.post(
         f"/api/v1/conversations/{conversation_id}/messages",
-        json={"text": "Hi, Dana here", "agent": "Dana"},
-        headers={"Authorization": f"Bearer {TOKEN}"},
+        json={"text": "Hi, Dana here"},
+        headers=await bearer(worker_client.app[SERVICES].sessionmaker, email="dana@x.test"),
     )
     assert resp.status == 201
     assert await worker.outbox.dispatch_ready() == 1
@@ -141,15 +141,14 @@ async def test_a_web_chat_message_reaches_the_agents_live_socket(
 async def test_the_live_socket_wants_the_token_and_a_matching_origin(
     client: TestClient[Any, Any],
 ) -> None:
-    for path in ("/api/v1/live", "/api/v1/live?token=wrong"):
+    for headers in ({}, {"Authorization": "Bearer odk_wrong"}):
         with pytest.raises(aiohttp.WSServerHandshakeError) as refused:
-            await client.ws_connect(path)
+            await client.ws_connect("/api/v1/live", headers=headers)
         assert refused.value.status == 401
+    auth = await client_bearer(client)
     with pytest.raises(aiohttp.WSServerHandshakeError) as refused:
-        await client.ws_connect(
-            f"/api/v1/live?token={TOKEN}", headers={"Origin": "http://evil.example"}
-        )
+        await client.ws_connect("/api/v1/live", headers={**auth, "Origin": "http://evil.example"})
     assert refused.value.status == 403
-    ws = await client.ws_connect("/api/v1/live", headers={"Authorization": f"Bearer {TOKEN}"})
+    ws = await client.ws_connect("/api/v1/live", headers=auth)
     assert (await ws.receive_json(timeout=20))["type"] == "hello"
     await ws.close()

@@ -19,9 +19,7 @@ from omnidesk.bot.app import SERVICES, create_app
 from omnidesk.channels.webchat import VisitorTokens
 from omnidesk.config import Settings
 from omnidesk.helpdesk import InboxItem, Message
-
-TOKEN = "test-console-token"
-AUTH = {"Authorization": f"Bearer {TOKEN}"}
+from tests.accounts import bearer, client_bearer
 
 
 @pytest.fixture
@@ -203,15 +201,16 @@ async def test_agent_reply_from_console_reaches_widget(client: TestClient[Any, A
 
     resp = await client.get("/api/v1/conversations?state=queued")
     assert resp.status == 401
-    resp = await client.get("/api/v1/conversations?state=queued", headers=AUTH)
+    dana = await bearer(client.app[SERVICES].sessionmaker, email="dana@x.test")
+    resp = await client.get("/api/v1/conversations?state=queued", headers=dana)
     assert resp.status == 200
     [conversation] = (await resp.json())["conversations"]
     assert conversation["ticket"]["state"] == "open"
 
     resp = await client.post(
         f"/api/v1/conversations/{conversation['id']}/messages",
-        json={"text": "Hi, <b>Dana</b> here!", "agent": "Dana"},
-        headers=AUTH,
+        json={"text": "Hi, <b>Dana</b> here!"},
+        headers=dana,
     )
     assert resp.status == 201
     frame = await sock.until(lambda f: f["type"] == "message" and f["message"]["author"] == "agent")
@@ -219,7 +218,9 @@ async def test_agent_reply_from_console_reaches_widget(client: TestClient[Any, A
     assert frame["message"]["author_name"] == "Dana"
 
     resp = await client.post(
-        f"/api/v1/conversations/{conversation['id']}/resolve", json={}, headers=AUTH
+        f"/api/v1/conversations/{conversation['id']}/resolve",
+        json={},
+        headers=dana,
     )
     assert resp.status == 200 and (await resp.json())["conversation"]["state"] == "resolved"
     await sock.ws.close()
@@ -242,12 +243,14 @@ async def test_console_api_rejects_bad_bodies(
     sock, _ = await connect(client)
     await sock.say("I want a human")
     await sock.until(bot_message)
-    resp = await client.get("/api/v1/conversations?state=queued", headers=AUTH)
+    resp = await client.get(
+        "/api/v1/conversations?state=queued", headers=await client_bearer(client)
+    )
     [conversation] = (await resp.json())["conversations"]
     resp = await client.post(
         f"/api/v1/conversations/{conversation['id']}/messages",
         data=body,
-        headers={**AUTH, "Content-Type": "application/json"},
+        headers={**(await client_bearer(client)), "Content-Type": "application/json"},
     )
     assert resp.status == status
     assert (await resp.json())["error"]["code"] == code
@@ -261,9 +264,11 @@ async def test_console_api_rejects_bad_bodies(
 
 
 async def test_console_api_unknown_conversation_and_state(client: TestClient[Any, Any]) -> None:
-    resp = await client.get("/api/v1/conversations/999999", headers=AUTH)
+    resp = await client.get("/api/v1/conversations/999999", headers=await client_bearer(client))
     assert resp.status == 404 and (await resp.json())["error"]["code"] == "not_found"
-    resp = await client.get("/api/v1/conversations?state=bogus", headers=AUTH)
+    resp = await client.get(
+        "/api/v1/conversations?state=bogus", headers=await client_bearer(client)
+    )
     assert resp.status == 400
     resp = await client.get("/api/v1/conversations", headers={"Authorization": "Bearer wrong"})
     assert resp.status == 401

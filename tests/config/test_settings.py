@@ -42,7 +42,7 @@ def test_toml_then_environment_override(tmp_path: Path, monkeypatch: pytest.Monk
 
 
 def test_secrets_refused_in_toml(tmp_path: Path) -> None:
-    (tmp_path / "omnidesk.toml").write_text('console_token = "oops"\n')
+    (tmp_path / "omnidesk.toml").write_text('admin_password = "oops"\n')
     with pytest.raises(ValueError, match="must not be set in the config file"):
         load_settings()
 
@@ -58,19 +58,20 @@ def test_generated_secrets_persist_with_private_mode(tmp_path: Path) -> None:
     settings.ensure_secrets()
     again = Settings(data_dir=tmp_path / "d")
     again.ensure_secrets()
-    assert settings.console_token is not None and again.console_token is not None
-    assert settings.console_token.get_secret_value() == again.console_token.get_secret_value()
-    assert (tmp_path / "d" / "console_token").stat().st_mode & 0o077 == 0
+    assert settings.secret_key is not None and again.secret_key is not None
+    assert settings.secret_key.get_secret_value() == again.secret_key.get_secret_value()
+    assert (tmp_path / "d" / "secret_key").stat().st_mode & 0o077 == 0
 
 
 def test_config_show_masks_secrets(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    monkeypatch.setenv("OMNIDESK_CONSOLE_TOKEN", "super-secret-token")
+    monkeypatch.setenv("OMNIDESK_ADMIN_PASSWORD", "super-secret-token")
     monkeypatch.setenv("OMNIDESK_DATABASE_URL", "postgresql+asyncpg://u:hunter2@db/x")
     result = CliRunner().invoke(main, ["--data-dir", str(tmp_path / "dd"), "config", "show"])
     assert result.exit_code == 0, result.output
     assert "super-secret-token" not in result.output and "hunter2" not in result.output
     shown = json.loads(result.output)
-    assert shown["console_token"] == "********"
+    assert shown["admin_password"] == "********"
+    assert "console_token" not in shown and "admin_token" not in shown
     assert shown["data_dir"] == str(tmp_path / "dd")
     assert shown["effective_database_url"].startswith("postgresql+asyncpg://u:***@db/x")
 

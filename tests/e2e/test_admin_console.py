@@ -1,7 +1,7 @@
 """The admin side of the console, end to end in headless Chromium against the real service:
 an admin edits an article and the widget's next answer quotes the new text; unanswered
 questions show up as gaps and become a draft in one click; the evaluation runs from
-the console; an agent's token sees none of it.
+the console; an agent sees none of it.
 """
 
 from __future__ import annotations
@@ -14,20 +14,22 @@ from typing import TYPE_CHECKING, Any
 import pytest
 from playwright.async_api import Browser, Page, expect
 
+from tests.e2e.conftest import sign_in
 from tests.e2e.test_webchat_console import ANSWER_TIMEOUT_MS, UI_TIMEOUT_MS, after, open_chat, say
 
 if TYPE_CHECKING:
-    from tests.e2e.conftest import Server
+    from tests.e2e.conftest import Account, Server
 
 pytestmark = pytest.mark.e2e
 
 EVAL_TIMEOUT_MS = 90_000
 
 
-async def open_console(browser: Browser, server: Server, token: str) -> Page:
+async def open_console(browser: Browser, server: Server, account: Account) -> Page:
+    """A fresh browser that signs in on /signin and lands on the console."""
     context = await browser.new_context(viewport={"width": 1366, "height": 900})
     page = await context.new_page()
-    await page.goto(server.url(f"/console#token={token}"))
+    await sign_in(page, server, account)
     return page
 
 
@@ -35,7 +37,7 @@ async def admin_api(page: Page, server: Server, method: str, path: str, body: An
     response = await page.request.fetch(
         server.url(f"/api/v1{path}"),
         method=method,
-        headers={"Authorization": f"Bearer {server.admin_token}"},
+        headers=server.bearer(server.admin),
         data=body,
     )
     assert response.ok, f"{method} {path}: {response.status} {await response.text()}"
@@ -46,13 +48,11 @@ async def test_admin_edit_changes_the_next_answer(
     server: Server, browser: Browser, shots_dir: Path
 ) -> None:
     marker = uuid.uuid4().hex[:8]
-    console = await open_console(browser, server, server.admin_token)
+    console = await open_console(browser, server, server.admin)
     errors: list[str] = []
     console.on("pageerror", lambda error: errors.append(str(error)))
     await expect(console.locator(".oc-nav")).to_be_visible(timeout=UI_TIMEOUT_MS)
-    name = console.locator(".oc-agent-name")
-    await name.fill("Ada")
-    await name.press("Tab")
+    await expect(console.locator(".oc-agent-name")).to_have_value(server.admin.name)
     await console.locator(".oc-nav-btn[data-view='articles']").click()
 
     row = console.locator(".oc-article-row[data-slug='reset-password']")
@@ -73,7 +73,7 @@ async def test_admin_edit_changes_the_next_answer(
         await console.locator(".oc-save").click()
 
         latest = console.locator(".oc-history-item").first
-        await expect(latest).to_contain_text("Ada", timeout=UI_TIMEOUT_MS)
+        await expect(latest).to_contain_text(server.admin.name, timeout=UI_TIMEOUT_MS)
         await expect(latest).to_contain_text("body")
         await expect(console.locator(".oc-editor-meta")).to_contain_text(
             str(original["article"]["version"] + 1)
@@ -107,7 +107,7 @@ async def test_gaps_become_a_draft_and_the_evaluation_runs(
     asked = await say(widget, question)
     await expect(after(asked, "od-bot").first).to_be_visible(timeout=ANSWER_TIMEOUT_MS)
 
-    console = await open_console(browser, server, server.admin_token)
+    console = await open_console(browser, server, server.admin)
     await console.locator(".oc-nav-btn[data-view='gaps']").click()
     topic = console.locator(".oc-gap").filter(has_text=marker)
     await expect(topic).to_have_count(1, timeout=UI_TIMEOUT_MS)
@@ -133,8 +133,8 @@ async def test_gaps_become_a_draft_and_the_evaluation_runs(
     await admin_api(console, server, "DELETE", f"/articles/{slug}")
 
 
-async def test_agent_token_sees_no_admin_views(server: Server, browser: Browser) -> None:
-    console = await open_console(browser, server, server.console_token)
+async def test_agent_sees_no_admin_views(server: Server, browser: Browser) -> None:
+    console = await open_console(browser, server, server.agent)
     await expect(console.locator(".oc-tab[data-state='queued']")).to_have_attribute(
         "aria-selected", "true", timeout=UI_TIMEOUT_MS
     )
@@ -143,7 +143,7 @@ async def test_agent_token_sees_no_admin_views(server: Server, browser: Browser)
     response = await console.request.fetch(
         server.url("/api/v1/articles/reset-password"),
         method="PATCH",
-        headers={"Authorization": f"Bearer {server.console_token}"},
+        headers=server.bearer(server.agent),
         data={"title": "Hijacked"},
     )
     assert response.status == 403

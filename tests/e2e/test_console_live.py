@@ -9,7 +9,7 @@ from typing import Any
 
 import aiohttp
 
-from tests.e2e.conftest import Server
+from tests.e2e.conftest import Server, sign_in
 
 OPEN_LIVE = """
 (path) => new Promise((resolve, reject) => {
@@ -27,8 +27,9 @@ OPEN_LIVE = """
 
 async def test_a_customer_message_appears_on_the_agents_page(server: Server, browser: Any) -> None:
     page = await browser.new_page()
-    await page.goto(server.url("/healthz"))
-    hello = await page.evaluate(OPEN_LIVE, f"/api/v1/live?token={server.console_token}")
+    await sign_in(page, server, server.agent)  # the socket rides on the session cookie
+    await page.goto(server.url("/healthz"))  # a quiet page on the same origin
+    hello = await page.evaluate(OPEN_LIVE, "/api/v1/live")
     assert hello["type"] == "hello" and hello["agent"]["role"] in ("agent", "admin")
 
     text = "I want a human"  # the page's frames start empty: only this test's message
@@ -59,8 +60,8 @@ async def test_a_page_from_another_origin_cannot_open_the_socket(server: Server)
     async with aiohttp.ClientSession() as session:
         try:
             await session.ws_connect(
-                server.url(f"/api/v1/live?token={server.console_token}").replace("http", "ws", 1),
-                headers={"Origin": "http://evil.example"},
+                server.url("/api/v1/live").replace("http", "ws", 1),
+                headers={**server.bearer(server.agent), "Origin": "http://evil.example"},
             )
         except aiohttp.WSServerHandshakeError as exc:
             assert exc.status == 403

@@ -18,6 +18,8 @@ import pytest
 from aiohttp import web
 from playwright.async_api import Browser, Locator, Page, expect
 
+from tests.e2e.conftest import sign_in
+
 if TYPE_CHECKING:
     from conftest import Server
 
@@ -86,11 +88,11 @@ async def shown_texts(page: Page) -> list[str]:
 
 
 async def api(page: Page, server: Server, method: str, path: str, body: Any = None) -> Any:
-    """Calls the agent API from the browser context, with the console token."""
+    """Calls the agent API from the browser context, with the agent's API token."""
     response = await page.request.fetch(
         server.url(f"/api/v1{path}"),
         method=method,
-        headers={"Authorization": f"Bearer {server.console_token}"},
+        headers=server.bearer(server.agent),
         data=body,
     )
     assert response.ok, f"{method} {path}: {response.status} {await response.text()}"
@@ -187,11 +189,10 @@ async def test_agent_replies_from_the_console(
     assert conversation["state"] == "queued"
     conv_id = str(conversation["id"])
 
-    # The console, as an agent would open it from a link carrying the token.
+    # The console, as an agent opens it: sent to /signin first, then back.
     console_context = await browser.new_context(viewport={"width": 1280, "height": 860})
     console = await console_context.new_page()
-    await console.goto(server.url(f"/console#token={server.console_token}"))
-    assert "token=" not in console.url  # the token is stripped from the address bar
+    await sign_in(console, server, server.agent)
     await expect(console.locator(".oc-tab[data-state='queued']")).to_have_attribute(
         "aria-selected", "true"
     )
@@ -202,13 +203,14 @@ async def test_agent_replies_from_the_console(
         timeout=UI_TIMEOUT_MS
     )
 
-    agent = console.locator(".oc-agent-name")
-    await agent.fill("Dana")
-    await agent.press("Tab")
+    # The name agents see is the account's own.
+    await expect(console.locator(".oc-agent-name")).to_have_value(server.agent.name)
     await console.locator(".oc-assign").click()
     await expect(console.locator(".oc-meta")).to_contain_text("assigned", timeout=UI_TIMEOUT_MS)
 
-    reply = f"Hi, this is Dana <b>from support</b> ({marker}).\nUlaanbaatar, by the way."
+    reply = (
+        f"Hi, this is {server.agent.name} <b>from support</b> ({marker}).\nUlaanbaatar, by the way."
+    )
     await console.locator("textarea.oc-reply").fill(reply)
     await console.locator(".oc-send").click()
     await expect(console.locator(".oc-msg.oc-agent").filter(has_text=marker)).to_have_count(1)
@@ -217,7 +219,7 @@ async def test_agent_replies_from_the_console(
     shown = widget.locator(".od-msg.od-agent").filter(has_text=marker)
     await expect(shown).to_have_count(1, timeout=UI_TIMEOUT_MS)
     assert await shown.locator(".od-text").text_content() == reply
-    await expect(shown.locator(".od-author")).to_have_text("Dana")
+    await expect(shown.locator(".od-author")).to_have_text(server.agent.name)
     await widget.screenshot(path=str(shots_dir / "widget-agent.png"))
     await console.screenshot(path=str(shots_dir / "console.png"))
 

@@ -14,9 +14,9 @@ from omnidesk.config import Settings
 from omnidesk.helpdesk import unit_of_work
 from omnidesk.helpdesk.events import Event
 from omnidesk.helpdesk.models import Team
+from tests.accounts import client_bearer
 
-AGENT = {"Authorization": "Bearer test-console-token"}
-ADMIN = {"Authorization": "Bearer test-admin-token"}
+AUTH: dict[str, dict[str, str]] = {}  # the test's accounts, filled by ``client``
 OFFICE = {"mon": [["09:00", "12:00"], ["13:00", "17:00"]], "fri": [["09:00", "15:00"]]}
 
 
@@ -24,7 +24,10 @@ OFFICE = {"mon": [["09:00", "12:00"], ["13:00", "17:00"]], "fri": [["09:00", "15
 async def client(
     aiohttp_client: Any, settings: Settings, db: object
 ) -> AsyncIterator[TestClient[Any, Any]]:
-    yield await aiohttp_client(create_app(settings))
+    client = await aiohttp_client(create_app(settings))
+    AUTH["admin"] = await client_bearer(client, "admin")
+    AUTH["agent"] = await client_bearer(client, "agent")
+    yield client
 
 
 async def call(
@@ -37,7 +40,7 @@ async def call(
     headers: dict[str, str] | None = None,
 ) -> Any:
     response = await client.request(
-        method, path, json=body, headers=ADMIN if headers is None else headers
+        method, path, json=body, headers=AUTH["admin"] if headers is None else headers
     )
     data = await response.json()
     assert response.status == status, data
@@ -61,7 +64,7 @@ async def call(
 )
 async def test_admins_only(client: TestClient[Any, Any], method: str, path: str) -> None:
     assert (await call(client, method, path, {}, status=401, headers={}))["error"]["code"]
-    body = await call(client, method, path, {}, status=403, headers=AGENT)
+    body = await call(client, method, path, {}, status=403, headers=AUTH["agent"])
     assert body["error"]["code"] == "forbidden"
 
 

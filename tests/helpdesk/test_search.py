@@ -16,9 +16,8 @@ from omnidesk.bot.migrate import upgrade
 from omnidesk.config import Settings
 from omnidesk.helpdesk import Author, Contact, Message, actions, unit_of_work
 from omnidesk.helpdesk.search import parse_query, search_contacts, search_messages, snippet
+from tests.accounts import client_bearer
 from tests.conftest import Database
-
-AGENT = {"Authorization": "Bearer test-console-token"}
 
 HOSTILE = [
     '"foo',
@@ -218,13 +217,17 @@ async def client(
 
 async def test_search_api(client: TestClient[Any, Any], db: Database) -> None:
     conversation_id = await _conversation(db, "v1", "the parcel is lost", name="Parcel Fan")
-    response = await client.get("/api/v1/search", params={"q": "parcel"}, headers=AGENT)
+    response = await client.get(
+        "/api/v1/search", params={"q": "parcel"}, headers=await client_bearer(client)
+    )
     assert response.status == 200
     data = await response.json()
     assert [m["conversation_id"] for m in data["messages"]] == [conversation_id]
     assert data["messages"][0]["snippet"]["highlights"] == [[4, 10]]
     assert [c["name"] for c in data["contacts"]] == ["Parcel Fan"]
-    hostile = await client.get("/api/v1/search", params={"q": '"NEAR(*'}, headers=AGENT)
+    hostile = await client.get(
+        "/api/v1/search", params={"q": '"NEAR(*'}, headers=await client_bearer(client)
+    )
     assert hostile.status == 200
 
 
@@ -243,7 +246,9 @@ async def test_search_api(client: TestClient[Any, Any], db: Database) -> None:
 async def test_search_api_refuses_bad_input(
     client: TestClient[Any, Any], params: dict[str, str], status: int, code: str
 ) -> None:
-    response = await client.get("/api/v1/search", params=params, headers=AGENT)
+    response = await client.get(
+        "/api/v1/search", params=params, headers=await client_bearer(client)
+    )
     assert response.status == status
     assert (await response.json())["error"]["code"] == code
 

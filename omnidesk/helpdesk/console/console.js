@@ -2,11 +2,12 @@
  * omnidesk agent console.
  *
  * A conversation list by state (polled every 2 s), the selected conversation's
- * history, a reply box, and Take / Resolve. Signed in with the admin token it also
+ * history, a reply box, and Take / Resolve. Signed in as an admin it also
  * offers the admin views: Articles (list, editor with live preview, history,
  * evaluation) and Gaps (what the bot could not answer, with one-click drafts).
- * Talks to /api/v1 with a bearer token that comes from the URL fragment
- * (#token=...) once and then lives in sessionStorage. All text from the API is
+ * Talks to /api/v1 with the session cookie set by /signin; state-changing calls
+ * carry the session's CSRF token (from /api/v1/me). A 401 goes back to /signin.
+ * All text from the API is
  * rendered with textContent; only the article preview is HTML, and that comes from
  * the server's safe Markdown renderer (raw HTML escaped).
  * Plain ES2020, no dependencies, no build step.
@@ -14,8 +15,6 @@
 (() => {
   "use strict";
 
-  const TOKEN_KEY = "omnidesk.console_token";
-  const AGENT_KEY = "omnidesk.agent_name";
   const TAB_KEY = "omnidesk.console_tab";
   const VIEW_KEY = "omnidesk.console_view";
   const VIEWS = ["conversations", "articles", "gaps"];
@@ -32,9 +31,6 @@
   const $ = (selector) => document.querySelector(selector);
   const ui = {
     login: $(".oc-login"),
-    loginForm: $(".oc-login-form"),
-    tokenInput: $(".oc-token-input"),
-    loginError: $(".oc-login-error"),
     main: $(".oc-main"),
     logout: $(".oc-logout"),
     agentLabel: $(".oc-agent-label"),
@@ -112,7 +108,7 @@
   }
 
   const state = {
-    token: null,
+    token: null, // the session's CSRF token once /api/v1/me answered
     tab: STATES.includes(storageGet("sessionStorage", TAB_KEY))
       ? storageGet("sessionStorage", TAB_KEY)
       : "queued",
@@ -214,8 +210,9 @@
   // -- the API -----------------------------------------------------------------------
 
   async function api(method, path, body) {
-    const headers = { Accept: "application/json", Authorization: `Bearer ${state.token}` };
-    const init = { method, headers, cache: "no-store", credentials: "omit" };
+    const headers = { Accept: "application/json" };
+    if (method !== "GET" && state.token) headers["X-CSRF-Token"] = state.token;
+    const init = { method, headers, cache: "no-store", credentials: "same-origin" };
     if (body !== undefined) {
       headers["Content-Type"] = "application/json";
       init.body = JSON.stringify(body);
@@ -227,7 +224,7 @@
       throw new ApiError(0, "network", "The server cannot be reached. Retrying…");
     }
     if (response.status === 401) {
-      signOut("The token was not accepted. Please sign in again.");
+      toSignIn();
       throw new AuthError("unauthorised");
     }
     let data = null;
@@ -254,54 +251,28 @@
 
   // -- sign in / out -----------------------------------------------------------------
 
-  function tokenFromFragment() {
-    if (!location.hash || location.hash.length < 2) return null;
-    const params = new URLSearchParams(location.hash.slice(1));
-    const token = params.get("token");
-    if (token === null) return null;
-    // Strip the token from the address bar and the history entry.
-    params.delete("token");
-    const rest = params.toString();
-    history.replaceState(null, "", location.pathname + location.search + (rest ? `#${rest}` : ""));
-    return token.trim() || null;
-  }
-
-  function showLogin(message) {
+  function toSignIn() {
     stopPolling();
-    state.role = null;
-    ui.main.hidden = true;
-    ui.articles.hidden = true;
-    ui.gaps.hidden = true;
-    ui.nav.hidden = true;
-    ui.logout.hidden = true;
-    ui.agentLabel.hidden = true;
-    ui.login.hidden = false;
-    ui.loginError.hidden = !message;
-    ui.loginError.textContent = message || "";
-    ui.tokenInput.value = "";
-    ui.tokenInput.focus();
-  }
-
-  function signOut(message) {
     state.token = null;
-    storageSet("sessionStorage", TOKEN_KEY, null);
-    showLogin(message);
+    const next = encodeURIComponent(location.pathname).replace(/%2F/g, "/");
+    location.assign(`${root}/signin?next=${next}`);
   }
 
-  async function signIn(token) {
-    state.token = token;
-    storageSet("sessionStorage", TOKEN_KEY, token);
+  async function signIn() {
+    let me;
+    try {
+      me = await api("GET", "/me");
+    } catch (err) {
+      if (!(err instanceof AuthError)) report(err);
+      return;
+    }
+    state.token = me.csrf_token || "";
+    const role = me.agent.role || "agent";
+    ui.agentName.value = me.agent.name;
+    ui.agentName.readOnly = true;
     ui.login.hidden = true;
     ui.logout.hidden = false;
     ui.agentLabel.hidden = false;
-    let role = "agent";
-    try {
-      role = (await api("GET", "/whoami")).role || "agent";
-    } catch (err) {
-      if (err instanceof AuthError) return; // signed out already
-      report(err);
-    }
-    if (state.token !== token) return;
     state.role = role;
     ui.nav.hidden = role !== "admin";
     const saved = storageGet("sessionStorage", VIEW_KEY);
@@ -332,18 +303,14 @@
     });
   }
 
-  ui.loginForm.addEventListener("submit", (event) => {
-    event.preventDefault();
-    const token = ui.tokenInput.value.trim();
-    if (!token) {
-      ui.loginError.textContent = "Enter the console token.";
-      ui.loginError.hidden = false;
-      return;
+  ui.logout.addEventListener("click", async () => {
+    try {
+      await api("POST", "/auth/logout", {});
+    } catch (_) {
+      /* signed out already */
     }
-    signIn(token);
+    toSignIn();
   });
-
-  ui.logout.addEventListener("click", () => signOut(""));
 
   // -- polling -----------------------------------------------------------------------
 
@@ -755,13 +722,6 @@
 
   // -- agent name ----------------------------------------------------------------------
 
-  ui.agentName.value = storageGet("localStorage", AGENT_KEY) || "Agent";
-  ui.agentName.addEventListener("change", () => {
-    const name = ui.agentName.value.trim() || "Agent";
-    ui.agentName.value = name;
-    storageSet("localStorage", AGENT_KEY, name);
-    if (state.conversation) renderConversation(state.conversation);
-  });
 
   // == admin: articles ===================================================================
 
@@ -1171,8 +1131,5 @@
 
   // -- start -----------------------------------------------------------------------------
 
-  const fromFragment = tokenFromFragment();
-  const token = fromFragment || storageGet("sessionStorage", TOKEN_KEY);
-  if (token) signIn(token);
-  else showLogin("");
+  signIn();
 })();

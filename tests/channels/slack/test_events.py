@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
+from omnidesk.bot.app import SERVICES
 from omnidesk.bot.router import HANDOFF_TEXT
 from omnidesk.channels import Action
 from omnidesk.helpdesk import (
@@ -22,6 +23,7 @@ from omnidesk.helpdesk import (
     actions,
     unit_of_work,
 )
+from tests.accounts import bearer
 from tests.channels.slack.conftest import Workspace
 from tests.channels.slack.fakeslack import (
     ALICE,
@@ -35,8 +37,6 @@ from tests.channels.slack.fakeslack import (
     sign,
     signed_headers,
 )
-
-AUTH = {"Authorization": "Bearer test-console-token"}
 
 
 def fixture_bytes(name: str) -> bytes:
@@ -262,8 +262,8 @@ async def test_talk_to_a_person_button_hands_off_in_the_thread(
     # The agent's reply from the console goes back into the same Slack thread.
     resp = await workspace.client.post(
         f"/api/v1/conversations/{conv.id}/messages",
-        json={"text": "Hi, Dana here <3 & happy to help", "agent": "Dana"},
-        headers=AUTH,
+        json={"text": "Hi, Dana here <3 & happy to help"},
+        headers=await bearer(workspace.client.app[SERVICES].sessionmaker, email="dana@x.test"),
     )
     assert resp.status == 201
     posts = await eventually(lambda: len(slack.posts()) == 3 and slack.posts())

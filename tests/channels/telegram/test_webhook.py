@@ -24,6 +24,7 @@ from omnidesk.helpdesk import (
     OutboxItem,
     TimelineEvent,
 )
+from tests.accounts import client_bearer
 from tests.channels.telegram.conftest import (
     CHAT_ID,
     HEADER,
@@ -37,7 +38,6 @@ from tests.channels.telegram.conftest import (
 from tests.channels.telegram.fakeapi import FakeTelegram
 
 Client = TestClient[Any, Any]
-AUTH = {"Authorization": "Bearer test-console-token"}
 
 
 async def rows(client: Client, model: Any, *where: Any) -> list[Any]:
@@ -241,7 +241,7 @@ async def test_files_are_stored_as_attachments(
     assert (pdf_att["filename"], pdf_att["size"]) == ("invoice-2024-06.pdf", len(pdf_bytes))
     for attachment, content in ((photo_att, photo_bytes), (pdf_att, pdf_bytes)):
         assert attachment["url"].startswith("/api/v1/attachments/tg-")
-        resp = await client.get(attachment["url"], headers=AUTH)
+        resp = await client.get(attachment["url"], headers=await client_bearer(client))
         assert resp.status == 200 and await resp.read() == content
         assert (await client.get(attachment["url"])).status == 401
     # The oversized ones: the declared one was never asked for, the other was cut off.
