@@ -77,7 +77,10 @@ class WorkAPI:
             team_id=query_int(request, "team_id"),
         )
         limit = query_int(request, "limit") or 100
-        actor = caller(request)
+        # A caller without an account names itself (for "mine") the way bodies do.
+        actor = caller(
+            request, {"agent": request.query["agent"]} if "agent" in request.query else None
+        )
         async with self._sessionmaker() as session:
             rows = await queries.list_view(session, queries.View(view_name), actor, filters, limit)
             counts = await queries.view_counts(session, actor, filters)
