@@ -12,8 +12,15 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from omnidesk.helpdesk import actions
 from omnidesk.helpdesk.events import EventBus, unit_of_work
-from omnidesk.helpdesk.http import HTTPJSONError, Role, read_json, text_field
-from omnidesk.helpdesk.models import Agent, CannedResponse, Conversation, Notification, Team
+from omnidesk.helpdesk.http import HTTPJSONError, read_json, text_field
+from omnidesk.helpdesk.models import (
+    Agent,
+    AgentRole,
+    CannedResponse,
+    Conversation,
+    Notification,
+    Team,
+)
 from omnidesk.helpdesk.work_http import Guard, caller, int_field, path_id, refusals
 
 MAX_NOTIFICATIONS = 100
@@ -28,7 +35,7 @@ class CannedAPI:
         self._guard = guard
 
     def routes(self) -> list[web.AbstractRouteDef]:
-        g = lambda h: self._guard(Role.AGENT, h)  # noqa: E731
+        g = lambda h: self._guard(AgentRole.AGENT, h)  # noqa: E731
         one = r"/api/v1/canned/{id:\d+}"
         return [
             web.get("/api/v1/canned", g(self.list_canned)),

@@ -9,8 +9,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from omnidesk.helpdesk import actions, queries
 from omnidesk.helpdesk.events import EventBus, unit_of_work
-from omnidesk.helpdesk.http import HTTPJSONError, Role, read_json
-from omnidesk.helpdesk.models import Contact, TimelineEvent
+from omnidesk.helpdesk.http import HTTPJSONError, read_json
+from omnidesk.helpdesk.models import AgentRole, Contact, TimelineEvent
 from omnidesk.helpdesk.work_http import Guard, caller, int_field, path_id, query_int, refusals
 
 MAX_TIMELINE = 5000
@@ -25,7 +25,7 @@ class ContactsAPI:
         self._guard = guard
 
     def routes(self) -> list[web.AbstractRouteDef]:
-        g = lambda h: self._guard(Role.AGENT, h)  # noqa: E731
+        g = lambda h: self._guard(AgentRole.AGENT, h)  # noqa: E731
         one = r"/api/v1/contacts/{id:\d+}"
         return [
             web.get(one, g(self.get_contact)),

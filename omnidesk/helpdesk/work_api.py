@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from omnidesk.helpdesk import actions, queries
 from omnidesk.helpdesk.actor import Actor
 from omnidesk.helpdesk.events import EventBus, unit_of_work
-from omnidesk.helpdesk.http import HTTPJSONError, Role, read_json, text_field
+from omnidesk.helpdesk.http import HTTPJSONError, read_json, text_field
 from omnidesk.helpdesk.models import Agent, AgentRole, Contact, Priority, Team
 from omnidesk.helpdesk.work_http import (
     Guard,
@@ -41,7 +41,7 @@ class WorkAPI:
         self._guard = guard
 
     def routes(self) -> list[web.AbstractRouteDef]:
-        g = lambda h: self._guard(Role.AGENT, h)  # noqa: E731
+        g = lambda h: self._guard(AgentRole.AGENT, h)  # noqa: E731
         one = r"/api/v1/conversations/{id:\d+}"
         return [
             web.get("/api/v1/conversations", g(self.list_conversations)),

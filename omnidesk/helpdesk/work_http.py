@@ -13,12 +13,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from omnidesk.helpdesk.actions import ActionError
 from omnidesk.helpdesk.actor import Actor
-from omnidesk.helpdesk.http import HTTPJSONError, Role, actor_of, text_field
-from omnidesk.helpdesk.models import Conversation
+from omnidesk.helpdesk.http import HTTPJSONError, actor_of, text_field
+from omnidesk.helpdesk.models import AgentRole, Conversation
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
-# Wraps a handler so only callers with at least ``Role`` reach it (``http.require_role``).
-Guard = Callable[[Role, Handler], Handler]
+# Wraps a handler so only callers with at least that role reach it (``http.require_role``).
+Guard = Callable[[AgentRole, Handler], Handler]
 
 _STATUS = {"invalid": 400, "empty": 400, "too_long": 400, "not_found": 404}
 # Ids are 32-bit integers in the database; a larger one cannot exist.

@@ -18,10 +18,10 @@ from aiohttp.test_utils import TestClient
 from sqlalchemy import select
 
 from omnidesk.bot.app import json_errors
-from omnidesk.helpdesk import EventBus, OutboxItem, unit_of_work
+from omnidesk.helpdesk import Actor, EventBus, OutboxItem, unit_of_work
 from omnidesk.helpdesk.canned_api import CannedAPI
 from omnidesk.helpdesk.contacts_api import ContactsAPI
-from omnidesk.helpdesk.http import ACTOR_KEY, Role, json_error
+from omnidesk.helpdesk.http import ACTOR_KEY, json_error
 from omnidesk.helpdesk.models import Agent, AgentRole
 from omnidesk.helpdesk.work_api import WorkAPI
 from omnidesk.helpdesk.work_http import Handler
@@ -33,15 +33,13 @@ Client = TestClient[Any, Any]
 
 @pytest.fixture
 async def client(aiohttp_client: Any, db: Database) -> AsyncIterator[Client]:
-    def guard(role: Role, handler: Handler) -> Handler:
+    def guard(role: AgentRole, handler: Handler) -> Handler:
         async def guarded(request: web.Request) -> web.StreamResponse:
             raw = request.headers.get("X-Agent", "")
             async with db.sessionmaker() as session:
                 agent = await session.get(Agent, int(raw)) if raw.isdigit() else None
             if agent is None:
                 return json_error(401, "unauthorized", "sign in first")
-            from omnidesk.helpdesk import Actor
-
             request[ACTOR_KEY] = Actor(agent.name, agent.id, AgentRole(agent.role), agent.email)
             return await handler(request)
 
