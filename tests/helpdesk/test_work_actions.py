@@ -54,7 +54,11 @@ async def test_a_note_is_never_queued_nor_shown_to_the_customer(db: Database) ->
         with pytest.raises(actions.ActionError) as refused:
             await actions.queue_delivery(session, conversation, note.message)
         assert refused.value.code == "private"
-    assert [e.data.get("private") for e in seen if e.kind == "message"] == [None, None, True]
+    assert [bool(e.data.get("private")) for e in seen if e.kind == "message"] == [
+        False,
+        False,
+        True,
+    ]
     async with db.sessionmaker() as session:
         outbox = (await session.scalars(select(OutboxItem))).all()
         assert [o.payload["text"] for o in outbox] == ["Looking into it"]

@@ -12,7 +12,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from omnidesk.db import utcnow
 from omnidesk.helpdesk.actions.base import ActionError, add_timeline
-from omnidesk.helpdesk.actions.messages import message_dict
 from omnidesk.helpdesk.actions.notifications import notify
 from omnidesk.helpdesk.actor import Actor
 from omnidesk.helpdesk.events import emit
@@ -58,14 +57,15 @@ async def add_note(session: AsyncSession, conversation: Conversation, by: Actor,
         mentions=[a.id for a in mentioned],
         **by.audit(),
     )
-    # Agents' sockets show it live; ``private`` tells every listener it is not for customers.
+    # Ids only (the bus may carry it across processes); ``private`` tells every listener
+    # that it is for agents, never for the customer's channel.
     emit(
         session,
         "message",
         conversation_id=conversation.id,
         channel=conversation.channel,
+        message_id=note.id,
         private=True,
-        message=message_dict(note),
     )
     notifications = [
         await notify(

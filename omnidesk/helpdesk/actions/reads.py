@@ -63,7 +63,7 @@ async def read_notifications(session: AsyncSession, agent_id: int, ids: Iterable
     )
     changed = int(result.rowcount or 0)  # type: ignore[attr-defined]
     if changed:
-        emit(session, "notifications_read", agent_id=agent_id, ids=wanted)
+        emit(session, "notifications_read", agent_id=agent_id, count=changed)
     return changed
 
 
