@@ -188,3 +188,20 @@ async def test_merge_and_unmerge_two_visitors_from_the_panel(
     assert any(other_marker in m["text"] for m in detail["messages"])
     mine = await api(other_page, server, "GET", f"/conversations/{first['id']}")
     assert any(marker in m["text"] for m in mine["messages"])
+
+
+async def test_a_new_assignment_shows_a_notification(server: Server, browser: Browser) -> None:
+    widget, _, conversation = await handed_off(browser, server)
+    console = await open_console(browser, server, "Robin")
+    await expect(console.locator(f".oc-conv[data-id='{conversation['id']}']")).to_be_visible(
+        timeout=UI_TIMEOUT_MS
+    )
+    await expect(console.locator(".oc-toast")).to_have_count(0)
+    # Someone else gives it to Robin.
+    await api(
+        widget, server, "POST", f"/conversations/{conversation['id']}/assign", {"agent": "Robin"}
+    )
+    toast = console.locator(".oc-toast").filter(has_text="New assignment")
+    await expect(toast).to_be_visible(timeout=UI_TIMEOUT_MS)
+    await toast.click()
+    await expect(console.locator(".oc-meta")).to_contain_text("Robin", timeout=UI_TIMEOUT_MS)

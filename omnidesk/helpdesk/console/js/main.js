@@ -51,8 +51,8 @@ async function refresh() {
   }
   state.refreshing = true;
   try {
-    await Promise.all([list.load(), conversation.reload()]);
-    for (const row of list.rows()) notify.seen(row, state.firstList);
+    const [, , mine] = await Promise.all([list.load(), conversation.reload(), myConversations()]);
+    for (const row of [...list.rows(), ...mine]) notify.seen(row, state.firstList);
     state.firstList = false;
   } catch (err) {
     api.report(err);
@@ -63,6 +63,15 @@ async function refresh() {
       refreshSoon();
     }
   }
+}
+
+/** Without the live socket, new assignments show up only in the "mine" view: ask it. */
+async function myConversations() {
+  if (live.isUp()) return [];
+  const params = new URLSearchParams({ view: "mine", limit: "50" });
+  if (api.auth.agent.id === null) params.set("agent", api.auth.agent.name);
+  const data = await api.api("GET", `/conversations?${params}`);
+  return Array.isArray(data.conversations) ? data.conversations : [];
 }
 
 let soon = 0;
