@@ -50,10 +50,10 @@ async def open_conversation(console: Page, conv_id: int, view: str = "all") -> N
 async def test_a_reply_crossing_a_colleagues_asks_first(server: Server, browser: Browser) -> None:
     widget, marker, conversation = await handed_off(browser, server)
     conv_id = conversation["id"]
-    console = await open_console(browser, server, "Dana")
+    # Dana's screen stays as it is (no live socket, no refresh) while Fox answers.
+    console = await open_console(browser, server, "Dana", live=False)
     await open_conversation(console, conv_id)
 
-    # Dana's screen stays as it is (no refresh) while Fox answers from elsewhere.
     async def hold_detail(route: Route) -> None:
         if route.request.method == "GET":
             await route.abort()
@@ -205,3 +205,27 @@ async def test_a_new_assignment_shows_a_notification(server: Server, browser: Br
     await expect(toast).to_be_visible(timeout=UI_TIMEOUT_MS)
     await toast.click()
     await expect(console.locator(".oc-meta")).to_contain_text("Robin", timeout=UI_TIMEOUT_MS)
+
+
+async def test_two_agents_on_one_conversation_see_each_other(
+    server: Server, browser: Browser
+) -> None:
+    _, _, conversation = await handed_off(browser, server)
+    first = await open_console(browser, server, "Dana")
+    await expect(first.locator(".oc-live")).to_have_attribute(
+        "data-state", "live", timeout=UI_TIMEOUT_MS
+    )
+    await open_conversation(first, conversation["id"])
+    presence = first.locator(".oc-presence")
+    await expect(presence).to_be_hidden()  # nobody else yet
+
+    second = await open_console(browser, server, "Fox")
+    await open_conversation(second, conversation["id"])
+    await expect(presence).to_contain_text("viewing", timeout=UI_TIMEOUT_MS)
+    await expect(second.locator(".oc-presence")).to_contain_text("viewing", timeout=UI_TIMEOUT_MS)
+
+    await second.locator("textarea.oc-reply").type("Let me look")
+    await expect(presence).to_contain_text("typing", timeout=UI_TIMEOUT_MS)
+    # The second leaves: the first is alone again.
+    await second.close()
+    await expect(presence).to_be_hidden(timeout=UI_TIMEOUT_MS)

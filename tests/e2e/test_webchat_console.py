@@ -177,9 +177,12 @@ async def test_reload_resumes_the_conversation(server: Server, browser: Browser)
     assert await shown_texts(page) == before
 
 
-async def open_console(browser: Browser, server: Server, name: str) -> Page:
-    """The console as an agent opens it from a link carrying the token, signed as ``name``."""
+async def open_console(browser: Browser, server: Server, name: str, *, live: bool = True) -> Page:
+    """The console as an agent opens it from a link carrying the token, signed as ``name``;
+    with ``live=False`` the page has no WebSocket and refreshes on its own."""
     context = await browser.new_context(viewport={"width": 1366, "height": 900})
+    if not live:
+        await context.add_init_script("window.WebSocket = undefined;")
     console = await context.new_page()
     await console.goto(server.url(f"/console#token={server.console_token}"))
     assert "token=" not in console.url  # the token is stripped from the address bar

@@ -166,8 +166,8 @@ export function append(msg) {
   if (String(msg.conversation_id) !== String(state.id)) return;
   if (addMessage(msg)) {
     ui.messages.scrollTop = ui.messages.scrollHeight;
-    if (msg.author === "agent" && msg.author_id !== null && auth.agent && msg.author_id !== auth.agent.id) {
-      state.typing.delete(msg.author_id); // they sent it: no longer typing
+    if (msg.author === "agent") {
+      state.typing.delete(`${msg.author_id}:${msg.author_name}`); // sent: no longer typing
       renderPresence();
     }
     markRead();
@@ -189,10 +189,15 @@ function markRead() {
 }
 
 function renderPresence() {
-  const me = auth.agent ? auth.agent.id : null;
   const now = Date.now();
-  const typing = [...state.typing.entries()].filter(([id, t]) => id !== me && t.until > now).map(([, t]) => t.name);
-  const viewing = state.viewers.filter((v) => v && v.id !== me && !typing.includes(v.name)).map((v) => v.name);
+  // The server never echoes one's own typing, so every typist is someone else.
+  const typing = [...state.typing.values()].filter((t) => t.until > now).map((t) => t.name);
+  // Viewers include this very page: leave one entry that is me out.
+  const viewers = state.viewers.slice();
+  const self = live.hello();
+  const mine = viewers.findIndex((v) => v && self && v.id === self.id && (self.id !== null || v.name === self.name));
+  if (mine !== -1) viewers.splice(mine, 1);
+  const viewing = viewers.filter((v) => v && !typing.includes(v.name)).map((v) => v.name);
   const parts = [];
   if (typing.length) parts.push(`${typing.join(", ")} ${typing.length === 1 ? "is" : "are"} typing…`);
   if (viewing.length) parts.push(`${viewing.join(", ")} ${viewing.length === 1 ? "is" : "are"} viewing`);
@@ -209,8 +214,9 @@ export function init() {
   });
   on("live:typing", (frame) => {
     if (String(frame.conversation_id) !== String(state.id) || !frame.agent) return;
-    if (frame.typing) state.typing.set(frame.agent.id, { name: frame.agent.name, until: Date.now() + 6000 });
-    else state.typing.delete(frame.agent.id);
+    const who = `${frame.agent.id}:${frame.agent.name}`;
+    if (frame.typing) state.typing.set(who, { name: frame.agent.name, until: Date.now() + 6000 });
+    else state.typing.delete(who);
     renderPresence();
     setTimeout(renderPresence, 6100);
   });

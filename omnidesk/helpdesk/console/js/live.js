@@ -20,15 +20,22 @@ let viewing = null;
 function url() {
   const base = new URL(`${apiBase}/live`, location.href);
   base.protocol = base.protocol === "https:" ? "wss:" : "ws:";
+  // A browser cannot set headers on a WebSocket: a token sign-in passes it in the query.
+  if (auth.token) base.searchParams.set("token", auth.token);
   return base.href;
+}
+
+let me = null;
+/** Who the server says this socket is (its hello frame), to tell oneself among viewers. */
+export function hello() {
+  return me;
 }
 
 function connect() {
   if (stopped) return;
   let ws;
   try {
-    // Browsers send the session cookie with the handshake; a bearer token cannot ride
-    // along, so token sign-ins go without and fall back to refreshing.
+    // Browsers send the session cookie with the handshake.
     ws = new WebSocket(url());
   } catch (_) {
     retry();
@@ -47,7 +54,9 @@ function connect() {
     } catch (_) {
       return;
     }
-    if (frame && typeof frame.type === "string") fire(`live:${frame.type}`, frame);
+    if (!frame || typeof frame.type !== "string") return;
+    if (frame.type === "hello") me = frame.agent || null;
+    fire(`live:${frame.type}`, frame);
   });
   ws.addEventListener("close", () => {
     if (socket === ws) socket = null;
@@ -68,8 +77,7 @@ export function start() {
   if (!stopped) return;
   stopped = false;
   attempts = 0;
-  if (auth.mode === "session") connect();
-  else fire("live:down");
+  connect();
 }
 
 export function stop() {
