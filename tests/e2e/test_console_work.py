@@ -168,6 +168,19 @@ async def test_merge_and_unmerge_two_visitors_from_the_panel(
 
     console = await open_console(browser, server, "Lee")
     console.on("dialog", lambda dialog: dialog.accept())
+    # Search finds the other visitor's message; a hit opens its conversation.
+    await console.keyboard.press("/")
+    await expect(console.locator(".oc-search")).to_be_focused()
+    await console.keyboard.type(other_marker)
+    hit = console.locator(f".oc-search-hit[data-conversation='{second['id']}']")
+    await expect(hit).to_be_visible(timeout=UI_TIMEOUT_MS)
+    await expect(hit.locator("mark")).to_have_text(other_marker)
+    await hit.click()
+    await expect(console.locator(".oc-msg.oc-contact").filter(has_text=other_marker)).to_be_visible(
+        timeout=UI_TIMEOUT_MS
+    )
+    await console.locator(".oc-search").press("Escape")
+    await expect(console.locator(".oc-search-results")).to_be_hidden()
     await open_conversation(console, first["id"])
     panel = console.locator(".oc-contact-panel")
     await expect(panel.locator(".oc-earlier-item")).to_have_count(1, timeout=UI_TIMEOUT_MS)

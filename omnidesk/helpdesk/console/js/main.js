@@ -17,6 +17,7 @@ import * as gaps from "./gaps.js";
 import * as list from "./list.js";
 import * as live from "./live.js";
 import * as notify from "./notify.js";
+import * as search from "./search.js";
 import * as shortcuts from "./shortcuts.js";
 
 const VIEW_KEY = "omnidesk.console_view";
@@ -158,7 +159,9 @@ api.whenSignedOut((message, wasSession) => {
 
 // -- wiring -------------------------------------------------------------------------------
 
-for (const module of [list, conversation, composer, controls, contact, notify, articles, evaluation, gaps]) module.init();
+for (const module of [list, search, conversation, composer, controls, contact, notify, articles, evaluation, gaps]) {
+  module.init();
+}
 
 on("conversation:select", (id) => {
   composer.clear();
@@ -223,6 +226,7 @@ shortcuts.init(
     e: () => controls.resolve(),
     a: () => controls.assignToMe(),
     canned: () => composer.openCanned(),
+    "/": () => search.focus(),
   },
   () => state.view === "conversations" && api.auth.agent !== null,
 );
