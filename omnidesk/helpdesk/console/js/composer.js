@@ -190,7 +190,12 @@ export function init() {
     const { id } = conversation.current();
     if (id !== null && state.mode === "reply" && ui.box.value.trim()) live.typing(Number(id));
   });
-  ui.box.addEventListener("blur", () => setTimeout(closeMenu, 150));
+  // Later, so a click on the menu lands first; not if the box has the focus again.
+  ui.box.addEventListener("blur", () =>
+    setTimeout(() => {
+      if (document.activeElement !== ui.box) closeMenu();
+    }, 150),
+  );
   for (const button of ui.modes) button.addEventListener("click", () => focus(button.dataset.mode));
   setMode("reply");
 }
