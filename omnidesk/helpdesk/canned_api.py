@@ -57,7 +57,7 @@ class CannedAPI:
     async def create(self, request: web.Request) -> web.Response:
         data = await read_json(request)
         fields = _fields(data, required=True)
-        actor = caller(request, data)
+        actor = caller(request)
         async with unit_of_work(self._sessionmaker, self._bus) as session:
             with refusals():
                 row = await actions.create_canned(
@@ -69,7 +69,7 @@ class CannedAPI:
     async def update(self, request: web.Request) -> web.Response:
         data = await read_json(request)
         fields = _fields(data, required=False)
-        actor = caller(request, data)
+        actor = caller(request)
         async with unit_of_work(self._sessionmaker, self._bus) as session:
             row = await _canned(session, request)
             with refusals():
@@ -95,7 +95,7 @@ class CannedAPI:
         """``{"conversation_id": id}`` → ``{"text"}``: the response filled for it."""
         data = await read_json(request)
         conversation_id = int_field(data, "conversation_id")
-        actor = caller(request, data)
+        actor = caller(request)
         async with self._sessionmaker() as session:
             row = await _canned(session, request)
             conversation = await session.get(Conversation, conversation_id)

@@ -55,7 +55,7 @@ class ContactsAPI:
         data = await read_json(request)
         other_id = int_field(data, "contact_id")
         assert other_id is not None
-        actor = caller(request, data)
+        actor = caller(request)
         async with unit_of_work(self._sessionmaker, self._bus) as session:
             keep = await _contact(session, path_id(request))
             other = await _contact(session, other_id)
@@ -77,7 +77,7 @@ class ContactsAPI:
         merged_id = int_field(data, "contact_id", required=False)
         if event_id is None and merged_id is None:
             raise HTTPJSONError(400, "invalid", "give 'event_id' or 'contact_id'")
-        actor = caller(request, data)
+        actor = caller(request)
         async with unit_of_work(self._sessionmaker, self._bus) as session:
             keep = await _contact(session, path_id(request))
             event = await _merge_event(session, keep.id, event_id, merged_id)

@@ -77,10 +77,7 @@ class WorkAPI:
             team_id=query_int(request, "team_id"),
         )
         limit = query_int(request, "limit") or 100
-        # A caller without an account names itself (for "mine") the way bodies do.
-        actor = caller(
-            request, {"agent": request.query["agent"]} if "agent" in request.query else None
-        )
+        actor = caller(request)
         async with self._sessionmaker() as session:
             rows = await queries.list_view(session, queries.View(view_name), actor, filters, limit)
             counts = await queries.view_counts(session, actor, filters)
@@ -104,7 +101,7 @@ class WorkAPI:
         data = await read_json(request)
         text = text_field(data, "text", max_chars=MAX_REPLY_CHARS)
         last_seen = int_field(data, "last_seen_message_id", required=False)
-        actor = caller(request, data)
+        actor = caller(request)
         async with unit_of_work(self._sessionmaker, self._bus) as session:
             conversation = await conversation_of(session, request)
             if last_seen is not None:
@@ -124,7 +121,7 @@ class WorkAPI:
     async def post_note(self, request: web.Request) -> web.Response:
         data = await read_json(request)
         text = text_field(data, "text", max_chars=MAX_REPLY_CHARS)
-        actor = caller(request, data)
+        actor = caller(request)
         async with unit_of_work(self._sessionmaker, self._bus) as session:
             conversation = await conversation_of(session, request)
             with refusals():
@@ -137,7 +134,7 @@ class WorkAPI:
         """``{"agent_id": id | null, "team_id"?: id | null}``: to an agent, or with null
         back to the (team's) queue; without ``agent_id``, to the caller."""
         data = await read_json(request)
-        actor = caller(request, data)
+        actor = caller(request)
         team_id = int_field(data, "team_id", required=False)
         async with unit_of_work(self._sessionmaker, self._bus) as session:
             conversation = await conversation_of(session, request)
@@ -171,7 +168,7 @@ class WorkAPI:
         self, request: web.Request, data: dict[str, Any], target: actions.Target
     ) -> web.Response:
         until = datetime_field(data, "snoozed_until")
-        actor = caller(request, data)
+        actor = caller(request)
         async with unit_of_work(self._sessionmaker, self._bus) as session:
             conversation = await conversation_of(session, request)
             with refusals():
@@ -184,7 +181,7 @@ class WorkAPI:
         priority = data.get("priority")
         if priority not in tuple(Priority):
             raise HTTPJSONError(400, "invalid", "'priority' must be low, normal, high or urgent")
-        actor = caller(request, data)
+        actor = caller(request)
         async with unit_of_work(self._sessionmaker, self._bus) as session:
             conversation = await conversation_of(session, request)
             await actions.set_priority(session, conversation, Priority(priority), actor)
@@ -194,7 +191,7 @@ class WorkAPI:
     async def set_labels(self, request: web.Request) -> web.Response:
         data = await read_json(request)
         labels = string_list(data, "labels", max_items=50, max_chars=200)
-        actor = caller(request, data)
+        actor = caller(request)
         async with unit_of_work(self._sessionmaker, self._bus) as session:
             conversation = await conversation_of(session, request)
             with refusals():

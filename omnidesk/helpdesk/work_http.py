@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from omnidesk.helpdesk.actions import ActionError
 from omnidesk.helpdesk.actor import Actor
-from omnidesk.helpdesk.http import HTTPJSONError, actor_of, text_field
+from omnidesk.helpdesk.http import HTTPJSONError, actor_of
 from omnidesk.helpdesk.models import AgentRole, Conversation
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -34,15 +34,9 @@ def refusals() -> Iterator[None]:
         raise HTTPJSONError(_STATUS.get(exc.code, 409), exc.code, exc.message) from None
 
 
-def caller(request: web.Request, data: dict[str, Any] | None = None) -> Actor:
-    """Who calls. A caller with no account (the shared console token) may still name
-    itself with ``"agent"`` in the body, as the console did before accounts."""
-    actor = actor_of(request)
-    if actor.agent_id is None and data:
-        name = text_field(data, "agent", max_chars=200, required=False)
-        if name:
-            return Actor(name, role=actor.role, email=actor.email)
-    return actor
+def caller(request: web.Request) -> Actor:
+    """Who calls: the signed-in account the auth middleware found."""
+    return actor_of(request)
 
 
 def path_id(request: web.Request, name: str = "id") -> int:

@@ -16,6 +16,7 @@ from tests.e2e.test_webchat_console import (
     ANSWER_TIMEOUT_MS,
     UI_TIMEOUT_MS,
     after,
+    agent_account,
     api,
     escalate,
     find_conversation,
@@ -61,13 +62,14 @@ async def test_a_reply_crossing_a_colleagues_asks_first(server: Server, browser:
             await route.continue_()
 
     await console.route(re.compile(rf".*/api/v1/conversations/{conv_id}$"), hold_detail)
-    await api(
-        widget,
-        server,
-        "POST",
-        f"/conversations/{conv_id}/messages",
-        {"text": f"Fox here ({marker})", "agent": "Fox"},
+    fox, _ = await agent_account(widget, server, "Fox")
+    answered = await widget.request.fetch(
+        server.url(f"/api/v1/conversations/{conv_id}/messages"),
+        method="POST",
+        headers=server.bearer(fox),
+        data={"text": f"Fox here ({marker})"},
     )
+    assert answered.status == 201, await answered.text()
     asked: list[str] = []
 
     async def accept(dialog: Dialog) -> None:
@@ -211,8 +213,9 @@ async def test_a_new_assignment_shows_a_notification(server: Server, browser: Br
     )
     await expect(console.locator(".oc-toast")).to_have_count(0)
     # Someone else gives it to Robin.
+    _, robin = await agent_account(widget, server, "Robin")
     await api(
-        widget, server, "POST", f"/conversations/{conversation['id']}/assign", {"agent": "Robin"}
+        widget, server, "POST", f"/conversations/{conversation['id']}/assign", {"agent_id": robin}
     )
     toast = console.locator(".oc-toast").filter(has_text="New assignment")
     await expect(toast).to_be_visible(timeout=UI_TIMEOUT_MS)
@@ -234,11 +237,13 @@ async def test_two_agents_on_one_conversation_see_each_other(
 
     second = await open_console(browser, server, "Fox")
     await open_conversation(second, conversation["id"])
-    await expect(presence).to_contain_text("viewing", timeout=UI_TIMEOUT_MS)
-    await expect(second.locator(".oc-presence")).to_contain_text("viewing", timeout=UI_TIMEOUT_MS)
+    await expect(presence).to_have_text("Fox is viewing", timeout=UI_TIMEOUT_MS)
+    await expect(second.locator(".oc-presence")).to_have_text(
+        "Dana is viewing", timeout=UI_TIMEOUT_MS
+    )
 
     await second.locator("textarea.oc-reply").type("Let me look")
-    await expect(presence).to_contain_text("typing", timeout=UI_TIMEOUT_MS)
+    await expect(presence).to_have_text("Fox is typing…", timeout=UI_TIMEOUT_MS)
     # The second leaves: the first is alone again.
     await second.close()
     await expect(presence).to_be_hidden(timeout=UI_TIMEOUT_MS)

@@ -99,11 +99,11 @@ from omnidesk.helpdesk.actions.transport import (
 )
 
 __all__ = [
-    "ActionError",
     "FIRST_RESPONSE",
+    "RESOLUTION",
+    "ActionError",
     "Feedback",
     "Note",
-    "RESOLUTION",
     "Target",
     "accept_inbound",
     "add_note",

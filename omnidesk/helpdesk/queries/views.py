@@ -57,7 +57,7 @@ def _in_view(query: Select[Any], view: View, actor: Actor, teams: list[int]) -> 
     if view == View.MINE:
         if actor.agent_id is not None:
             return query.where(Conversation.assignee_id == actor.agent_id)
-        # A caller without an account (a shared token) is known by name only.
+        # An actor without an account (a person answering from Slack) is known by name.
         return query.where(Conversation.assignee == actor.name)
     if view == View.UNASSIGNED:
         return query.where(Conversation.assignee_id.is_(None), Conversation.assignee.is_(None))

@@ -1,14 +1,12 @@
 /*
- * The console's one door to the server. Signed in with an account, requests carry the
- * session cookie (same-origin) and, when they change something, the X-CSRF-Token that
- * GET /api/v1/me hands out. A bearer token (the older shared console token, or a
- * personal API token) is still accepted here and only here: it comes once from the URL
- * fragment (#token=...) and then lives in sessionStorage.
+ * The console's one door to the server. Requests carry the session cookie (same-origin)
+ * and, when they change something, the X-CSRF-Token that GET /api/v1/me hands out. A
+ * personal API token works too, here and only here: it comes once from the URL fragment
+ * (#token=...) and then lives in sessionStorage.
  */
 import { showError, storageGet, storageSet } from "./dom.js";
 
 const TOKEN_KEY = "omnidesk.console_token";
-const NAME_KEY = "omnidesk.agent_name";
 const root = location.pathname.replace(/\/console(?:\/.*)?$/, "");
 export const apiBase = `${root}/api/v1`;
 
@@ -16,7 +14,7 @@ export const auth = {
   mode: null, // "session" (cookie + CSRF) or "token" (bearer)
   token: null,
   csrf: null,
-  agent: null, // {id, name, email, role, teams, ...}; id is null for a shared token
+  agent: null, // {id, name, email, role, teams, ...} from GET /api/v1/me
 };
 
 export class AuthError extends Error {}
@@ -84,9 +82,8 @@ function tokenFromFragment() {
 }
 
 /**
- * Who is signed in: the account behind the session cookie (or a personal token), else
- * the role of a shared token. Resolves to null when nobody is (the caller shows the
- * sign-in page or the token form).
+ * Who is signed in: the account behind the session cookie (or a personal token).
+ * Resolves to null when nobody is (the caller sends the browser to /signin).
  */
 export async function signIn(token) {
   auth.token = token || tokenFromFragment() || storageGet("sessionStorage", TOKEN_KEY);
@@ -94,21 +91,11 @@ export async function signIn(token) {
   const headers = { Accept: "application/json" };
   if (auth.token) headers.Authorization = `Bearer ${auth.token}`;
   const me = await fetch(`${apiBase}/me`, { headers, credentials: "same-origin", cache: "no-store" });
-  if (me.ok) {
-    const data = await me.json();
-    auth.mode = auth.token ? "token" : "session";
-    auth.csrf = data.csrf_token || null;
-    auth.agent = data.agent;
-  } else if (me.status === 404 && auth.token) {
-    // A server without accounts: the shared token only says agent or admin.
-    const who = await fetch(`${apiBase}/whoami`, { headers, cache: "no-store" });
-    if (!who.ok) return forget();
-    const role = (await who.json()).role || "agent";
-    auth.mode = "token";
-    auth.agent = { id: null, name: storageGet("localStorage", NAME_KEY) || "Agent", role, teams: [] };
-  } else {
-    return forget();
-  }
+  if (!me.ok) return forget();
+  const data = await me.json();
+  auth.mode = auth.token ? "token" : "session";
+  auth.csrf = data.csrf_token || null;
+  auth.agent = data.agent;
   if (auth.token) storageSet("sessionStorage", TOKEN_KEY, auth.token);
   return auth.agent;
 }
@@ -120,16 +107,6 @@ function forget() {
   if (auth.token) storageSet("sessionStorage", TOKEN_KEY, null);
   auth.token = null;
   return null;
-}
-
-/** Accounts sign in on their own page; a server without one uses the token form. */
-export async function hasSigninPage() {
-  try {
-    const response = await fetch(`${root}/signin`, { method: "HEAD", credentials: "same-origin" });
-    return response.ok;
-  } catch (_) {
-    return false;
-  }
 }
 
 export function signinUrl() {
@@ -153,16 +130,4 @@ export async function signOut(message) {
     }
   }
   onSignedOut(message || "", wasSession);
-}
-
-/** Without an account, the agent's name is whatever they typed (kept per browser). */
-export function setLocalName(name) {
-  if (!auth.agent || auth.agent.id !== null) return;
-  auth.agent.name = name || "Agent";
-  storageSet("localStorage", NAME_KEY, auth.agent.name);
-}
-
-/** What a request body adds to say who acts, for servers that cannot tell. */
-export function asAgent(body) {
-  return auth.agent && auth.agent.id === null ? { ...body, agent: auth.agent.name } : body;
 }

@@ -3,7 +3,7 @@
  * responses inserted by typing "/" and their short code or with Ctrl+K, typing frames
  * for the other agents, and a question before a reply that would cross someone else's.
  */
-import { api, ApiError, asAgent, report } from "./api.js";
+import { api, ApiError, report } from "./api.js";
 import { $, $$, el, fire } from "./dom.js";
 import * as conversation from "./conversation.js";
 import * as live from "./live.js";
@@ -51,7 +51,7 @@ async function send(confirmed = false) {
   ui.send.disabled = true;
   live.stopTyping(Number(id));
   const path = `/conversations/${encodeURIComponent(id)}/${state.mode === "note" ? "notes" : "messages"}`;
-  const body = asAgent({ text });
+  const body = { text };
   const lastSeen = conversation.lastSeenId();
   if (state.mode === "reply" && !confirmed && lastSeen) body.last_seen_message_id = lastSeen;
   try {
@@ -132,7 +132,7 @@ async function pick(canned) {
   const { id } = conversation.current();
   if (id === null) return;
   try {
-    const data = await api("POST", `/canned/${canned.id}/render`, asAgent({ conversation_id: Number(id) }));
+    const data = await api("POST", `/canned/${canned.id}/render`, { conversation_id: Number(id) });
     ui.box.value = typeof data.text === "string" ? data.text : "";
     ui.box.focus();
     ui.box.setSelectionRange(ui.box.value.length, ui.box.value.length);

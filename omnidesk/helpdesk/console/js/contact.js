@@ -3,7 +3,7 @@
  * earlier conversations, the whole timeline, and merging with another contact (or
  * undoing an earlier merge).
  */
-import { api, asAgent, report } from "./api.js";
+import { api, report } from "./api.js";
 import { $, clockTime, el, fire, on, relativeTime } from "./dom.js";
 
 const ui = {
@@ -98,7 +98,7 @@ async function merge(event) {
   if (!contact || !Number.isInteger(other) || other <= 0) return;
   if (!window.confirm(`Merge contact #${other} into #${contact.id}? Every message is kept and it can be undone.`)) return;
   try {
-    await api("POST", `/contacts/${contact.id}/merge`, asAgent({ contact_id: other }));
+    await api("POST", `/contacts/${contact.id}/merge`, { contact_id: other });
     ui.mergeId.value = "";
     fire("contact:changed", contact.id);
   } catch (err) {
@@ -109,7 +109,7 @@ async function merge(event) {
 async function unmerge(m) {
   if (!contact) return;
   try {
-    await api("POST", `/contacts/${contact.id}/unmerge`, asAgent({ event_id: m.event_id }));
+    await api("POST", `/contacts/${contact.id}/unmerge`, { event_id: m.event_id });
     fire("contact:changed", contact.id);
   } catch (err) {
     report(err);

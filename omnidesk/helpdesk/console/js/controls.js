@@ -2,7 +2,7 @@
  * What an agent does to the selected conversation: take it, assign it to someone or a
  * team, change its state (snoozed until a time), priority and labels, resolve it.
  */
-import { api, asAgent, auth, report } from "./api.js";
+import { api, auth, report } from "./api.js";
 import { $, el, fire, on } from "./dom.js";
 import * as conversation from "./conversation.js";
 
@@ -21,7 +21,7 @@ let directory = { agents: [], teams: [] };
 
 export function isMine(conv) {
   if (!conv || !conv.assignee || !auth.agent) return false;
-  return auth.agent.id !== null ? conv.assignee.id === auth.agent.id : conv.assignee.name === auth.agent.name;
+  return conv.assignee.id === auth.agent.id;
 }
 
 async function act(method, action, body) {
@@ -30,7 +30,7 @@ async function act(method, action, body) {
   busy = true;
   render(conversation.current().conversation);
   try {
-    const data = await api(method, `/conversations/${encodeURIComponent(id)}/${action}`, asAgent(body));
+    const data = await api(method, `/conversations/${encodeURIComponent(id)}/${action}`, body);
     if (data.conversation) conversation.renderHeader(data.conversation);
     fire("conversation:changed", id);
   } catch (err) {
@@ -42,8 +42,7 @@ async function act(method, action, body) {
 }
 
 export function assignToMe() {
-  const body = auth.agent && auth.agent.id !== null ? { agent_id: auth.agent.id } : {};
-  return act("POST", "assign", body);
+  return act("POST", "assign", { agent_id: auth.agent.id });
 }
 
 export function resolve() {

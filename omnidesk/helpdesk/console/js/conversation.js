@@ -177,7 +177,7 @@ export function append(msg) {
 let readTimer = 0;
 /** Move the read marker to the newest message on screen, once things settle. */
 function markRead() {
-  if (!auth.agent || auth.agent.id === null || !state.lastId || document.visibilityState === "hidden") return;
+  if (!auth.agent || !state.lastId || document.visibilityState === "hidden") return;
   clearTimeout(readTimer);
   const id = state.id;
   const upTo = state.lastId;
@@ -195,7 +195,7 @@ function renderPresence() {
   // Viewers include this very page: leave one entry that is me out.
   const viewers = state.viewers.slice();
   const self = live.hello();
-  const mine = viewers.findIndex((v) => v && self && v.id === self.id && (self.id !== null || v.name === self.name));
+  const mine = viewers.findIndex((v) => v && self && v.id === self.id);
   if (mine !== -1) viewers.splice(mine, 1);
   const viewing = viewers.filter((v) => v && !typing.includes(v.name)).map((v) => v.name);
   const parts = [];

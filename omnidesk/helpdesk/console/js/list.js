@@ -3,7 +3,7 @@
  * filters (state, channel, priority, label, assignee, team), unread badges, and j/k
  * to move through it. Rows are updated in place so focus and scroll survive refreshes.
  */
-import { api, auth } from "./api.js";
+import { api } from "./api.js";
 import { $, $$, clockTime, contactLabel, el, fire, relativeTime, storageGet, storageSet } from "./dom.js";
 
 const VIEW_KEY = "omnidesk.console_list_view";
@@ -46,7 +46,6 @@ function query() {
     const value = input.value.trim();
     if (value) params.set(name, value);
   }
-  if (auth.agent && auth.agent.id === null) params.set("agent", auth.agent.name);
   return params.toString();
 }
 

@@ -1,6 +1,6 @@
 /*
- * omnidesk agent console: start-up and the glue between the modules. Signs in (the
- * account's session, or a token on servers without accounts), shows the views an
+ * omnidesk agent console: start-up and the glue between the modules. Finds who is
+ * signed in (else off to /signin), shows the views an
  * agent or admin may use, and keeps the list and the open conversation fresh: live
  * over the WebSocket, or by refreshing every few seconds only while it is down.
  * Plain ES modules, no build step; every text from the API goes in as text.
@@ -26,9 +26,6 @@ const FALLBACK_REFRESH_MS = 2500;
 
 const ui = {
   login: $(".oc-login"),
-  loginForm: $(".oc-login-form"),
-  tokenInput: $(".oc-token-input"),
-  loginError: $(".oc-login-error"),
   main: $(".oc-main"),
   articles: $(".oc-articles"),
   gaps: $(".oc-gaps"),
@@ -70,7 +67,6 @@ async function refresh() {
 async function myConversations() {
   if (live.isUp()) return [];
   const params = new URLSearchParams({ view: "mine", limit: "50" });
-  if (api.auth.agent.id === null) params.set("agent", api.auth.agent.name);
   const data = await api.api("GET", `/conversations?${params}`);
   return Array.isArray(data.conversations) ? data.conversations : [];
 }
@@ -108,24 +104,19 @@ function showView(view) {
   if (state.view === "gaps") gaps.loadGaps().catch(api.report);
 }
 
-function showLogin(message) {
+function showLogin() {
   live.stop();
   clearTimeout(state.timer);
   for (const part of [ui.main, ui.articles, ui.gaps, ui.nav, ui.logout, ui.agentLabel]) part.hidden = true;
   ui.login.hidden = false;
-  ui.loginError.hidden = !message;
-  ui.loginError.textContent = message || "";
-  ui.tokenInput.value = "";
-  ui.tokenInput.focus();
 }
 
 async function signedIn(agent) {
   ui.login.hidden = true;
   ui.logout.hidden = false;
   ui.agentLabel.hidden = false;
-  ui.agentName.value = agent.name || "Agent";
-  // With an account the name is the account's; a shared token lets the agent type it.
-  ui.agentName.readOnly = agent.id !== null;
+  ui.agentName.value = agent.name || "";
+  ui.agentName.readOnly = true; // the account's own name
   ui.nav.hidden = agent.role !== "admin";
   const directory = await api.api("GET", "/directory").catch(() => ({ agents: [], teams: [] }));
   list.setDirectory(directory);
@@ -137,24 +128,22 @@ async function signedIn(agent) {
   showView(VIEWS.includes(saved) ? saved : "conversations");
 }
 
-async function start(token) {
+async function start() {
   let agent = null;
   try {
-    agent = await api.signIn(token);
+    agent = await api.signIn(null);
   } catch (_) {
     agent = null;
   }
   if (agent) return signedIn(agent);
-  if (!token && (await api.hasSigninPage())) {
-    location.href = api.signinUrl();
-    return undefined;
-  }
-  return showLogin(token ? "The token was not accepted." : "");
+  showLogin();
+  location.href = api.signinUrl();
+  return undefined;
 }
 
-api.whenSignedOut((message, wasSession) => {
-  if (wasSession) location.href = api.signinUrl();
-  else showLogin(message);
+api.whenSignedOut(() => {
+  showLogin();
+  location.href = api.signinUrl();
 });
 
 // -- wiring -------------------------------------------------------------------------------
@@ -199,23 +188,7 @@ for (const button of ui.navButtons) {
     if (button.dataset.view !== state.view && articles.confirmDiscard()) showView(button.dataset.view);
   });
 }
-ui.loginForm.addEventListener("submit", (event) => {
-  event.preventDefault();
-  const token = ui.tokenInput.value.trim();
-  if (!token) {
-    ui.loginError.textContent = "Enter the console token.";
-    ui.loginError.hidden = false;
-    return;
-  }
-  start(token);
-});
 ui.logout.addEventListener("click", () => api.signOut(""));
-ui.agentName.addEventListener("change", () => {
-  const name = ui.agentName.value.trim() || "Agent";
-  ui.agentName.value = name;
-  api.setLocalName(name);
-  refreshSoon(0);
-});
 
 shortcuts.init(
   {
@@ -231,4 +204,4 @@ shortcuts.init(
   () => state.view === "conversations" && api.auth.agent !== null,
 );
 
-start(null);
+start();

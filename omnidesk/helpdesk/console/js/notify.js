@@ -12,7 +12,7 @@ let audio = null;
 
 function me(conv) {
   if (!conv || !conv.assignee || !auth.agent) return false;
-  return auth.agent.id !== null ? conv.assignee.id === auth.agent.id : conv.assignee.name === auth.agent.name;
+  return conv.assignee.id === auth.agent.id;
 }
 
 function beep() {
@@ -57,7 +57,7 @@ export function seen(conv, quiet = false) {
   if (!conv || conv.id === undefined) return;
   const id = String(conv.id);
   const was = assignees.get(id);
-  const now = conv.assignee ? conv.assignee.id ?? conv.assignee.name : null;
+  const now = conv.assignee ? conv.assignee.id : null;
   assignees.set(id, now);
   if (!quiet && was !== undefined && was !== now && me(conv)) {
     const who = (conv.contact && (conv.contact.name || conv.contact.email)) || `#${id}`;
@@ -66,10 +66,7 @@ export function seen(conv, quiet = false) {
 }
 
 export async function loadBell() {
-  if (!auth.agent || auth.agent.id === null) {
-    ui.bell.hidden = true;
-    return;
-  }
+  if (!auth.agent) return;
   ui.bell.hidden = false;
   const data = await api("GET", "/notifications");
   const items = Array.isArray(data.notifications) ? data.notifications : [];
