@@ -110,7 +110,8 @@ function forget() {
 }
 
 export function signinUrl() {
-  return `${root}/signin?next=${encodeURIComponent(`${root}/console`)}`;
+  // Slashes stay readable in the address: /signin?next=/console.
+  return `${root}/signin?next=${encodeURIComponent(`${root}/console`).replace(/%2F/g, "/")}`;
 }
 
 export async function signOut(message) {
