@@ -171,6 +171,7 @@ async def test_merge_and_unmerge_two_visitors_from_the_panel(
     console = await open_console(browser, server, "Lee")
     console.on("dialog", lambda dialog: dialog.accept())
     # Search finds the other visitor's message; a hit opens its conversation.
+    await expect(console.locator(".oc-conv").first).to_be_visible(timeout=UI_TIMEOUT_MS)
     await console.keyboard.press("/")
     await expect(console.locator(".oc-search")).to_be_focused()
     await console.keyboard.type(other_marker)

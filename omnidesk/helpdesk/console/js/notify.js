@@ -4,6 +4,7 @@
  * WebAudio (no sound file). The bell lists the agent's notifications.
  */
 import { api, auth, report } from "./api.js";
+import { current } from "./conversation.js";
 import { $, clockTime, el, fire, on } from "./dom.js";
 
 const ui = { bell: $(".oc-bell"), count: $(".oc-bell-count"), list: $(".oc-notifications"), toasts: $(".oc-toasts") };
@@ -59,7 +60,9 @@ export function seen(conv, quiet = false) {
   const was = assignees.get(id);
   const now = conv.assignee ? conv.assignee.id : null;
   assignees.set(id, now);
-  if (!quiet && was !== undefined && was !== now && me(conv)) {
+  // The conversation on screen needs no alert: the agent sees it (and likely took it).
+  const onScreen = String(current().id) === id;
+  if (!quiet && !onScreen && was !== undefined && was !== now && me(conv)) {
     const who = (conv.contact && (conv.contact.name || conv.contact.email)) || `#${id}`;
     alert("New assignment", `${who} (${conv.channel}) is yours`, id);
   }
