@@ -5,7 +5,7 @@
  * It reconnects with capped exponential back-off and jitter; while it is down the
  * console falls back to refreshing on its own ("live:down" / "live:up").
  */
-import { apiBase, auth } from "./api.js";
+import { apiBase } from "./api.js";
 import { fire } from "./dom.js";
 
 const MIN_DELAY_MS = 500;
@@ -20,8 +20,6 @@ let viewing = null;
 function url() {
   const base = new URL(`${apiBase}/live`, location.href);
   base.protocol = base.protocol === "https:" ? "wss:" : "ws:";
-  // A browser cannot set headers on a WebSocket: a token sign-in passes it in the query.
-  if (auth.token) base.searchParams.set("token", auth.token);
   return base.href;
 }
 
@@ -35,7 +33,8 @@ function connect() {
   if (stopped) return;
   let ws;
   try {
-    // Browsers send the session cookie with the handshake.
+    // Browsers send the session cookie with the handshake. A personal-token sign-in
+    // has no cookie: the server refuses it, and the console refreshes on its own.
     ws = new WebSocket(url());
   } catch (_) {
     retry();
