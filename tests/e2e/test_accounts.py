@@ -80,7 +80,7 @@ async def test_admin_adds_an_agent_who_signs_in_and_is_kept_off_admin_routes(
     agent.on("pageerror", lambda error: errors.append(str(error)))
     await sign_in(agent, server, new)
     await expect(agent.locator(".oc-agent-name")).to_have_value(new.name)
-    await expect(agent.locator(".oc-tab[data-state='queued']")).to_have_attribute(
+    await expect(agent.locator(".oc-view-tab[data-view='unassigned']")).to_have_attribute(
         "aria-selected", "true", timeout=UI_TIMEOUT_MS
     )
     await expect(agent.locator(".oc-nav")).to_be_hidden()  # no admin views offered

@@ -135,7 +135,7 @@ async def test_gaps_become_a_draft_and_the_evaluation_runs(
 
 async def test_agent_sees_no_admin_views(server: Server, browser: Browser) -> None:
     console = await open_console(browser, server, server.agent)
-    await expect(console.locator(".oc-tab[data-state='queued']")).to_have_attribute(
+    await expect(console.locator(".oc-view-tab[data-view='unassigned']")).to_have_attribute(
         "aria-selected", "true", timeout=UI_TIMEOUT_MS
     )
     await expect(console.locator(".oc-nav")).to_be_hidden()

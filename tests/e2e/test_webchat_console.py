@@ -18,7 +18,7 @@ import pytest
 from aiohttp import web
 from playwright.async_api import Browser, Locator, Page, expect
 
-from tests.e2e.conftest import sign_in
+from tests.e2e.conftest import Account, sign_in
 
 if TYPE_CHECKING:
     from conftest import Server
@@ -177,6 +177,38 @@ async def test_reload_resumes_the_conversation(server: Server, browser: Browser)
     assert await shown_texts(page) == before
 
 
+async def agent_account(page: Page, server: Server, name: str) -> tuple[Account, int]:
+    """The agent account called ``name`` and its id, made by the admin through the API
+    the first time a test asks for it."""
+    account = Account(f"{name.lower()}@e2e.test", f"{name}-e2e-password-2c41f0", name)
+    response = await page.request.fetch(
+        server.url("/api/v1/agents"),
+        method="POST",
+        headers=server.bearer(server.admin),
+        data={"name": name, "email": account.email, "password": account.password},
+    )
+    assert response.status in (201, 409), await response.text()
+    directory = await api(page, server, "GET", "/directory")
+    [agent_id] = [a["id"] for a in directory["agents"] if a["email"] == account.email]
+    return account, agent_id
+
+
+async def open_console(browser: Browser, server: Server, name: str, *, live: bool = True) -> Page:
+    """The console of the agent called ``name``, signed in on the sign-in page; with
+    ``live=False`` the page has no WebSocket and refreshes on its own."""
+    context = await browser.new_context(viewport={"width": 1366, "height": 900})
+    if not live:
+        await context.add_init_script("window.WebSocket = undefined;")
+    console = await context.new_page()
+    account, _ = await agent_account(console, server, name)
+    await sign_in(console, server, account)
+    await expect(console.locator(".oc-view-tab[data-view='unassigned']")).to_have_attribute(
+        "aria-selected", "true", timeout=UI_TIMEOUT_MS
+    )
+    await expect(console.locator(".oc-agent-name")).to_have_value(name)
+    return console
+
+
 async def test_agent_replies_from_the_console(
     server: Server, browser: Browser, shots_dir: Path
 ) -> None:
@@ -188,38 +220,61 @@ async def test_agent_replies_from_the_console(
     conversation = await find_conversation(widget, server, marker)
     assert conversation["state"] == "queued"
     conv_id = str(conversation["id"])
-
-    # The console, as an agent opens it: sent to /signin first, then back.
-    console_context = await browser.new_context(viewport={"width": 1280, "height": 860})
-    console = await console_context.new_page()
-    await sign_in(console, server, server.agent)
-    await expect(console.locator(".oc-tab[data-state='queued']")).to_have_attribute(
-        "aria-selected", "true"
+    code = f"capital-{marker}"
+    await api(
+        widget,
+        server,
+        "POST",
+        "/canned",
+        {"short_code": code, "body": f"{{{{agent.name}}}} here: Ulaanbaatar ({marker})."},
     )
+
+    console = await open_console(browser, server, "Dana")
+    errors: list[str] = []
+    console.on("pageerror", lambda error: errors.append(str(error)))
     row = console.locator(f".oc-conv[data-id='{conv_id}']")
     await expect(row).to_be_visible(timeout=UI_TIMEOUT_MS)
+    await expect(row.locator(".oc-unread")).to_be_visible()  # the customer wrote, unread
     await row.click()
     await expect(console.locator(".oc-msg.oc-contact").filter(has_text=marker).first).to_be_visible(
         timeout=UI_TIMEOUT_MS
     )
+    # Opened, it is read: the badge goes.
+    await expect(row.locator(".oc-unread")).to_have_count(0, timeout=UI_TIMEOUT_MS)
 
-    # The name agents see is the account's own.
-    await expect(console.locator(".oc-agent-name")).to_have_value(server.agent.name)
+    # An internal note: shown to agents, styled apart, never sent to the visitor.
+    secret = f"internal-{marker} <b>not for the customer</b>"
+    await console.locator(".oc-mode-note").click()
+    await console.locator("textarea.oc-reply").fill(secret)
+    await console.locator(".oc-send").click()
+    note = console.locator(".oc-msg.oc-note").filter(has_text=f"internal-{marker}")
+    await expect(note).to_have_count(1, timeout=UI_TIMEOUT_MS)
+    assert await note.locator(".oc-msg-text").text_content() == secret
+
     await console.locator(".oc-assign").click()
     await expect(console.locator(".oc-meta")).to_contain_text("assigned", timeout=UI_TIMEOUT_MS)
+    await expect(console.locator(".oc-meta")).to_contain_text("Dana")
 
-    reply = (
-        f"Hi, this is {server.agent.name} <b>from support</b> ({marker}).\nUlaanbaatar, by the way."
-    )
-    await console.locator("textarea.oc-reply").fill(reply)
+    # A canned response: "/" and its short code, Enter inserts it filled in.
+    await console.locator(".oc-mode-reply").click()
+    box = console.locator("textarea.oc-reply")
+    await box.fill("")
+    await box.type(f"/{code[:10]}")
+    item = console.locator(f".oc-canned-item[data-code='{code}']")
+    await expect(item).to_be_visible(timeout=UI_TIMEOUT_MS)
+    await box.press("Enter")
+    canned = f"Dana here: Ulaanbaatar ({marker})."
+    await expect(box).to_have_value(canned, timeout=UI_TIMEOUT_MS)
+    reply = f"{canned}\nHi, this is Dana <b>from support</b>."
+    await box.fill(reply)
     await console.locator(".oc-send").click()
     await expect(console.locator(".oc-msg.oc-agent").filter(has_text=marker)).to_have_count(1)
-    await expect(console.locator("textarea.oc-reply")).to_have_value("")
+    await expect(box).to_have_value("")
 
     shown = widget.locator(".od-msg.od-agent").filter(has_text=marker)
     await expect(shown).to_have_count(1, timeout=UI_TIMEOUT_MS)
     assert await shown.locator(".od-text").text_content() == reply
-    await expect(shown.locator(".od-author")).to_have_text(server.agent.name)
+    await expect(shown.locator(".od-author")).to_have_text("Dana")
     await widget.screenshot(path=str(shots_dir / "widget-agent.png"))
     await console.screenshot(path=str(shots_dir / "console.png"))
 
@@ -228,8 +283,17 @@ async def test_agent_replies_from_the_console(
     await expect(console.locator(".oc-resolve")).to_be_disabled()
     detail = await api(widget, server, "GET", f"/conversations/{conv_id}")
     assert detail["conversation"]["state"] == "resolved"
-    # Gone from the queue (the console polls every 2 s).
+    # Gone from the open views.
+    await console.locator(".oc-view-tab[data-view='mine']").click()
     await expect(row).to_have_count(0, timeout=UI_TIMEOUT_MS)
+
+    # The note never reached the visitor: not live, not after a reload.
+    assert f"internal-{marker}" not in " ".join(await shown_texts(widget))
+    await widget.reload()
+    await wait_connected(widget)
+    await expect(widget.locator(".od-msg.od-agent").filter(has_text=marker)).to_have_count(1)
+    assert f"internal-{marker}" not in " ".join(await shown_texts(widget))
+    assert errors == []
 
 
 async def test_html_in_user_text_is_shown_literally(server: Server, browser: Browser) -> None:

@@ -31,7 +31,15 @@ from omnidesk.helpdesk.actions.answers import (
     record_feedback,
 )
 from omnidesk.helpdesk.actions.base import ActionError, add_timeline, iso
-from omnidesk.helpdesk.actions.contacts import merge_contacts, resolve_identity
+from omnidesk.helpdesk.actions.canned import (
+    canned_dict,
+    create_canned,
+    delete_canned,
+    render_canned,
+    render_for,
+    update_canned,
+)
+from omnidesk.helpdesk.actions.contacts import resolve_identity
 from omnidesk.helpdesk.actions.conversations import (
     assign,
     current_conversation,
@@ -47,6 +55,8 @@ from omnidesk.helpdesk.actions.delivery import (
     queue_delivery,
     retry_delivery,
 )
+from omnidesk.helpdesk.actions.labels import clean_labels, labels_of, set_labels
+from omnidesk.helpdesk.actions.merges import merge_contacts, unmerge_contacts
 from omnidesk.helpdesk.actions.messages import (
     agent_reply,
     edit_message,
@@ -54,6 +64,7 @@ from omnidesk.helpdesk.actions.messages import (
     record_message,
     reply,
 )
+from omnidesk.helpdesk.actions.notes import Note, add_note, mentioned_agents
 from omnidesk.helpdesk.actions.notifications import notify
 from omnidesk.helpdesk.actions.policies import (
     create_calendar,
@@ -64,6 +75,7 @@ from omnidesk.helpdesk.actions.policies import (
     update_calendar,
     update_rule,
 )
+from omnidesk.helpdesk.actions.reads import mark_read, notification_dict, read_notifications
 from omnidesk.helpdesk.actions.sla import (
     FIRST_RESPONSE,
     RESOLUTION,
@@ -75,6 +87,7 @@ from omnidesk.helpdesk.actions.sla import (
     set_sla_due,
     sla_breached,
 )
+from omnidesk.helpdesk.actions.states import Target, set_priority, set_state
 from omnidesk.helpdesk.actions.tickets import open_ticket, open_ticket_for
 from omnidesk.helpdesk.actions.transport import (
     accept_inbound,
@@ -90,21 +103,28 @@ __all__ = [
     "RESOLUTION",
     "ActionError",
     "Feedback",
+    "Note",
+    "Target",
     "accept_inbound",
+    "add_note",
     "add_timeline",
     "agent_actor",
     "agent_reply",
     "assign",
     "auto_assigned",
+    "canned_dict",
     "claim_deliveries",
     "claim_inbound",
+    "clean_labels",
     "create_agent",
     "create_api_token",
     "create_calendar",
+    "create_canned",
     "create_rule",
     "create_team",
     "current_conversation",
     "delete_calendar",
+    "delete_canned",
     "delete_rule",
     "delete_team",
     "disable_agent",
@@ -116,13 +136,17 @@ __all__ = [
     "first_admin",
     "inbound_done",
     "iso",
+    "labels_of",
     "mark_failed",
+    "mark_read",
     "mark_sent",
+    "mentioned_agents",
     "merge_contacts",
     "message_dict",
     "note_answer",
     "note_failed_inbound",
     "note_unsure",
+    "notification_dict",
     "notify",
     "open_ticket",
     "open_ticket_for",
@@ -130,9 +154,12 @@ __all__ = [
     "park_inbound",
     "put_sla_policies",
     "queue_delivery",
+    "read_notifications",
     "record_feedback",
     "record_login_attempt",
     "record_message",
+    "render_canned",
+    "render_for",
     "reopen",
     "reply",
     "requeue_unanswered",
@@ -143,15 +170,20 @@ __all__ = [
     "retry_inbound",
     "revoke_api_token",
     "set_agent_teams",
+    "set_labels",
     "set_password",
+    "set_priority",
     "set_sla_due",
+    "set_state",
     "set_team_members",
     "sla_breached",
     "start_session",
     "touch_api_token",
     "touch_session",
+    "unmerge_contacts",
     "update_agent",
     "update_calendar",
+    "update_canned",
     "update_rule",
     "update_team",
 ]

@@ -1,12 +1,13 @@
-"""Contacts and their channel identities: first contact, and merging two into one."""
+"""Contacts and their channel identities: first contact. Merging two contacts into one
+(and back) lives in ``merges``."""
 
 from __future__ import annotations
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from omnidesk.helpdesk.actions.base import ActionError, add_timeline
-from omnidesk.helpdesk.models import ChannelIdentity, Contact, Conversation, Ticket, TimelineEvent
+from omnidesk.helpdesk.actions.base import add_timeline
+from omnidesk.helpdesk.models import ChannelIdentity, Contact
 
 
 async def resolve_identity(
@@ -51,21 +52,3 @@ async def resolve_identity(
     await session.flush()
     add_timeline(session, contact.id, "identity_added", channel=channel, external_id=external_id)
     return identity
-
-
-async def merge_contacts(session: AsyncSession, keep: Contact, other: Contact, by: str) -> None:
-    """Make two contacts one (the same person on two channels): ``other``'s identities,
-    conversations, tickets and timeline move to ``keep``, then ``other`` is removed."""
-    if keep.id == other.id:
-        raise ActionError("same_contact", "a contact cannot be merged with itself")
-    for model in (ChannelIdentity, Conversation, Ticket, TimelineEvent):
-        await session.execute(
-            update(model).where(model.contact_id == other.id).values(contact_id=keep.id)
-        )
-    keep.name = keep.name or other.name
-    keep.email = keep.email or other.email
-    keep.attributes = {**(other.attributes or {}), **(keep.attributes or {})}
-    add_timeline(session, keep.id, "contacts_merged", merged_contact_id=other.id, by=by)
-    other_id = other.id
-    session.expunge(other)
-    await session.execute(delete(Contact).where(Contact.id == other_id))

@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from omnidesk.db import utcnow
-from omnidesk.helpdesk.actions.base import add_timeline, iso
+from omnidesk.helpdesk.actions.base import ActionError, add_timeline, iso
 from omnidesk.helpdesk.actions.tickets import open_ticket
 from omnidesk.helpdesk.events import emit
 from omnidesk.helpdesk.models import (
@@ -27,7 +27,10 @@ from omnidesk.messages import Button, Citation, OutboundMessage
 async def outbound_message(
     session: AsyncSession, conversation: Conversation, message: Message
 ) -> OutboundMessage:
-    """The typed message a channel is asked to send for ``message``."""
+    """The typed message a channel is asked to send for ``message``. An internal note
+    is refused: it must never reach the customer."""
+    if message.private:
+        raise ActionError("private", "an internal note is never delivered")
     identity = await session.get_one(ChannelIdentity, conversation.identity_id)
     last_inbound = await session.scalar(
         select(Message.external_id)

@@ -159,6 +159,9 @@ def message_dict(message: Message) -> dict[str, Any]:
         "conversation_id": message.conversation_id,
         "author": message.author,
         "author_name": message.author_name,
+        "author_id": message.author_id,
+        # An internal note: agents see it, the customer never does.
+        "private": bool(message.private),
         "text": message.text,
         "buttons": list(payload.get("buttons", [])),
         "citations": list(payload.get("citations", [])),

@@ -1,0 +1,97 @@
+"""What the agents' work routes share: the route guard they are given, who calls, bounded
+fields of a JSON body, and action refusals turned into 4xx answers."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from aiohttp import web
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from omnidesk.helpdesk.actions import ActionError
+from omnidesk.helpdesk.actor import Actor
+from omnidesk.helpdesk.http import HTTPJSONError, actor_of
+from omnidesk.helpdesk.models import AgentRole, Conversation
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+# Wraps a handler so only callers with at least that role reach it (``http.require_role``).
+Guard = Callable[[AgentRole, Handler], Handler]
+
+_STATUS = {"invalid": 400, "empty": 400, "too_long": 400, "not_found": 404}
+# Ids are 32-bit integers in the database; a larger one cannot exist.
+MAX_ID = 2**31 - 1
+
+
+@contextmanager
+def refusals() -> Iterator[None]:
+    """An action's refusal as our JSON error: bad input 400, unknown 404, else 409."""
+    try:
+        yield
+    except ActionError as exc:
+        raise HTTPJSONError(_STATUS.get(exc.code, 409), exc.code, exc.message) from None
+
+
+def caller(request: web.Request) -> Actor:
+    """Who calls: the signed-in account the auth middleware found."""
+    return actor_of(request)
+
+
+def path_id(request: web.Request, name: str = "id") -> int:
+    raw = request.match_info[name]
+    if not (raw.isascii() and raw.isdigit()) or len(raw) > 10 or int(raw) > MAX_ID:
+        raise HTTPJSONError(404, "not_found", "no such item")
+    return int(raw)
+
+
+def int_field(data: dict[str, Any], name: str, *, required: bool = True) -> int | None:
+    """An integer id field; ``None`` when absent or null and not required."""
+    value = data.get(name)
+    if value is None and not required:
+        return None
+    if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value <= MAX_ID:
+        raise HTTPJSONError(400, "invalid", f"'{name}' must be a non-negative integer")
+    return value
+
+
+def query_int(request: web.Request, name: str) -> int | None:
+    raw = request.query.get(name, "").strip()
+    if not raw:
+        return None
+    if not (raw.isascii() and raw.isdigit()) or len(raw) > 10 or int(raw) > MAX_ID:
+        raise HTTPJSONError(400, "invalid", f"'{name}' must be a non-negative integer")
+    return int(raw)
+
+
+def datetime_field(data: dict[str, Any], name: str) -> dt.datetime | None:
+    """An ISO 8601 date-time with a time zone, or None when absent."""
+    value = data.get(name)
+    if value is None:
+        return None
+    if not isinstance(value, str) or len(value) > 64:
+        raise HTTPJSONError(400, "invalid", f"'{name}' must be an ISO 8601 date-time")
+    try:
+        parsed = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        raise HTTPJSONError(400, "invalid", f"'{name}' must be an ISO 8601 date-time") from None
+    if parsed.tzinfo is None:
+        raise HTTPJSONError(400, "invalid", f"'{name}' needs a time zone")
+    return parsed.astimezone(dt.UTC)
+
+
+def string_list(data: dict[str, Any], name: str, *, max_items: int, max_chars: int) -> list[str]:
+    value = data.get(name)
+    if not isinstance(value, list) or len(value) > max_items:
+        raise HTTPJSONError(400, "invalid", f"'{name}' must be a list of at most {max_items}")
+    if not all(isinstance(v, str) and len(v) <= max_chars for v in value):
+        raise HTTPJSONError(400, "invalid", f"'{name}' holds strings of {max_chars} at most")
+    return list(value)
+
+
+async def conversation_of(session: AsyncSession, request: web.Request) -> Conversation:
+    conversation = await session.get(Conversation, path_id(request))
+    if conversation is None:
+        raise HTTPJSONError(404, "not_found", "no such conversation")
+    return conversation
