@@ -31,13 +31,20 @@ from omnidesk.helpdesk.actions.answers import (
     record_feedback,
 )
 from omnidesk.helpdesk.actions.base import ActionError, add_timeline, iso
-from omnidesk.helpdesk.actions.contacts import merge_contacts, resolve_identity
+from omnidesk.helpdesk.actions.contacts import merge_contacts, resolve_identity, set_contact_email
 from omnidesk.helpdesk.actions.conversations import (
     assign,
     current_conversation,
     escalate,
     reopen,
+    reopen_ticket,
     resolve,
+)
+from omnidesk.helpdesk.actions.csat import (
+    ask_for_rating,
+    comment_on_rating,
+    rate,
+    rated_ticket,
 )
 from omnidesk.helpdesk.actions.delivery import (
     claim_deliveries,
@@ -75,6 +82,11 @@ from omnidesk.helpdesk.actions.sla import (
     set_sla_due,
     sla_breached,
 )
+from omnidesk.helpdesk.actions.threads import (
+    agent_thread_of,
+    conversation_of_thread,
+    record_agent_thread,
+)
 from omnidesk.helpdesk.actions.tickets import open_ticket, open_ticket_for
 from omnidesk.helpdesk.actions.transport import (
     accept_inbound,
@@ -94,10 +106,14 @@ __all__ = [
     "add_timeline",
     "agent_actor",
     "agent_reply",
+    "agent_thread_of",
+    "ask_for_rating",
     "assign",
     "auto_assigned",
     "claim_deliveries",
     "claim_inbound",
+    "comment_on_rating",
+    "conversation_of_thread",
     "create_agent",
     "create_api_token",
     "create_calendar",
@@ -130,10 +146,14 @@ __all__ = [
     "park_inbound",
     "put_sla_policies",
     "queue_delivery",
+    "rate",
+    "rated_ticket",
+    "record_agent_thread",
     "record_feedback",
     "record_login_attempt",
     "record_message",
     "reopen",
+    "reopen_ticket",
     "reply",
     "requeue_unanswered",
     "require_skill",
@@ -143,6 +163,7 @@ __all__ = [
     "retry_inbound",
     "revoke_api_token",
     "set_agent_teams",
+    "set_contact_email",
     "set_password",
     "set_sla_due",
     "set_team_members",

@@ -69,3 +69,18 @@ async def merge_contacts(session: AsyncSession, keep: Contact, other: Contact, b
     other_id = other.id
     session.expunge(other)
     await session.execute(delete(Contact).where(Contact.id == other_id))
+
+
+async def set_contact_email(
+    session: AsyncSession, contact: Contact, email: str, *, channel: str | None = None
+) -> None:
+    """Keep the email address a customer gave us (the web chat's "leave your email"),
+    so a person can answer them there."""
+    address = email.strip().lower()
+    if contact.email == address:
+        return
+    previous = contact.email
+    contact.email = address
+    add_timeline(
+        session, contact.id, "email_left", email=address, previous=previous, channel=channel
+    )
