@@ -20,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from omnidesk.config import EscalationSettings
 from omnidesk.db import utcnow
 from omnidesk.escalation.hours import is_open, next_open
-from omnidesk.escalation.sla import targets_for
+from omnidesk.escalation.sla import start_sla, targets_for
 from omnidesk.helpdesk import actions
 from omnidesk.helpdesk.catalogue import CSAT_PREFIX, EMAIL_PROMPT, catalogue_of
 from omnidesk.helpdesk.models import (
@@ -144,6 +144,8 @@ async def _after_resolution(
     window = dt.timedelta(hours=settings.reopen_window_hours)
     if ticket is not None and ticket.resolved_at is not None and now - ticket.resolved_at <= window:
         await actions.reopen_ticket(session, conversation, ticket)
+        # The SLA clock starts again: the old resolution target has long passed.
+        await start_sla(session, ticket, at=now)
         return Outcome(True, Notice(catalogue.reopened(ticket.id, conversation.assignee)))
     # Past the window: the bot takes it again; a later handoff opens a new ticket.
     await actions.reopen(session, conversation)

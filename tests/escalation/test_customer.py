@@ -273,6 +273,9 @@ async def test_reply_within_the_window_reopens_the_same_ticket_with_its_person(
     ticket = await _ticket(db)
     assert ticket.state == TicketState.OPEN and ticket.reopen_count == 1
     assert ticket.reopened_at is not None and ticket.resolved_at is None
+    # The SLA clock restarts from the reopening: no instant breach of an old target.
+    assert ticket.resolution_due_at is not None
+    assert ticket.resolution_due_at > ticket.reopened_at
     async with db.sessionmaker() as session:
         conversation = await session.get_one(Conversation, conversation_id)
         assert (conversation.state, conversation.assignee) == (ConversationState.ASSIGNED, "Dana")
