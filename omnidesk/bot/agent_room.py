@@ -15,7 +15,15 @@ from omnidesk.channels import AgentMessage
 from omnidesk.channels.slack import SlackChannel
 from omnidesk.channels.slack.agents import Handoff, rating_line, resolved_line
 from omnidesk.escalation import ThreadReplyResult, escalation_post, reply_from_thread
-from omnidesk.helpdesk import Conversation, ConversationState, Event, EventBus, actions
+from omnidesk.helpdesk import (
+    Author,
+    Conversation,
+    ConversationState,
+    Event,
+    EventBus,
+    Message,
+    actions,
+)
 from omnidesk.helpdesk.events import unit_of_work
 
 log = logging.getLogger(__name__)
@@ -46,7 +54,7 @@ class AgentRoom:
     async def on_event(self, event: Event) -> None:
         """Bus subscriber: a conversation queued for people, a customer's message, a
         resolution or a rating."""
-        if getattr(event, "remote", False):
+        if event.remote:
             # Fanned out from another process, which posts it itself.
             return
         data = event.data
@@ -57,11 +65,8 @@ class AgentRoom:
         elif event.kind == "csat":
             line = rating_line(int(data["score"]), data.get("comment"))
             await self.note(int(data["conversation_id"]), line)
-        elif event.kind == "message":
-            message = data.get("message") or {}
-            if message.get("author") == "contact" and message.get("text"):
-                text = str(message["text"])[:FOLLOW_UP_CHARS]
-                await self.note(int(data["conversation_id"]), f"Customer: {text}")
+        elif event.kind == "message" and not data.get("private"):
+            await self.follow_up(int(data["conversation_id"]), int(data["message_id"]))
 
     async def post(self, conversation_id: int) -> str | None:
         """Post the conversation for agents unless it already is; the thread ts."""
@@ -92,6 +97,13 @@ class AgentRoom:
                 thread_ts=thread_ts,
             )
             return thread_ts
+
+    async def follow_up(self, conversation_id: int, message_id: int) -> None:
+        """A customer wrote again: the agents working from the thread see it there."""
+        async with self._sessionmaker() as session:
+            message = await session.get(Message, message_id)
+        if message is not None and message.author == Author.CONTACT and message.text.strip():
+            await self.note(conversation_id, f"Customer: {message.text[:FOLLOW_UP_CHARS]}")
 
     async def note(self, conversation_id: int, line: str) -> None:
         """What happened next, in the conversation's thread if it has one: agents working
