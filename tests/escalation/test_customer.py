@@ -339,7 +339,7 @@ async def test_resolve_tells_the_customer_and_asks_for_a_rating(db: Database) ->
     assert "marked as resolved" in resolved["text"]
     assert question["text"] == Catalogue().csat_question(by_email=False)
     assert [b["payload"] for b in question["buttons"]] == [f"csat:{n}" for n in range(1, 6)]
-    assert all("url" not in b for b in question["buttons"])
+    assert all(b.get("url") is None for b in question["buttons"])
 
 
 async def test_assigned_at_once_the_customer_learns_who(db: Database) -> None:

@@ -98,7 +98,7 @@ async def test_without_a_link_signer_email_still_asks_for_a_digit(db: Database) 
     await _resolved(db, "email")
     question = await _question(db)
     assert "Reply with a number" in question["text"]
-    assert all("url" not in b for b in question["buttons"])
+    assert all(b.get("url") is None for b in question["buttons"])
 
 
 async def test_a_rating_out_of_range_is_refused(db: Database) -> None:
