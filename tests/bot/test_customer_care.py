@@ -18,8 +18,7 @@ from omnidesk.channels import InboundMessage, OutboundMessage
 from omnidesk.config import BrandingSettings, Settings
 from omnidesk.helpdesk import Conversation, ConversationState, Ticket, queries
 from omnidesk.helpdesk.catalogue import Catalogue
-
-AGENT = {"Authorization": "Bearer test-console-token"}
+from tests.accounts import bearer
 
 
 class Visitor:
@@ -58,6 +57,17 @@ class Visitor:
             return found
 
 
+class Console:
+    """An agent's calls to the console API, signed in with their API token."""
+
+    def __init__(self, client: Any, headers: dict[str, str]) -> None:
+        self.client = client
+        self.headers = headers
+
+    async def post(self, path: str, body: dict[str, Any]) -> Any:
+        return await self.client.post(path, json=body, headers=self.headers)
+
+
 @pytest.fixture
 def settings(settings: Settings) -> Settings:
     settings.branding = BrandingSettings(bot_name="Nova", team_name="the Nova crew")
@@ -67,15 +77,16 @@ def settings(settings: Settings) -> Settings:
 @pytest.fixture
 async def service(
     settings: Settings, db: object, aiohttp_client: Any
-) -> AsyncIterator[tuple[Services, Any]]:
+) -> AsyncIterator[tuple[Services, Console]]:
     svc = Services(settings, workers=False)
     async with svc:
         client = await aiohttp_client(create_app(settings, svc))
-        yield svc, client
+        dana = await bearer(svc.sessionmaker, email="dana@example.test", name="Dana")
+        yield svc, Console(client, dana)
 
 
 async def test_escalated_resolved_rated_and_on_the_timeline(
-    service: tuple[Services, Any],
+    service: tuple[Services, Console],
 ) -> None:
     services, console = service
     visitor = Visitor(services)
@@ -89,9 +100,9 @@ async def test_escalated_resolved_rated_and_on_the_timeline(
     conversation = await visitor.conversation()
     url = f"/api/v1/conversations/{conversation.id}"
     before = len(visitor.channel.sent)
-    response = await console.post(f"{url}/messages", json={"text": "Hi!"}, headers=AGENT)
+    response = await console.post(f"{url}/messages", {"text": "Hi!"})
     assert response.status == 201
-    response = await console.post(f"{url}/resolve", json={"agent": "Dana"}, headers=AGENT)
+    response = await console.post(f"{url}/resolve", {"agent": "Dana"})
     assert response.status == 200
     reply, resolved, question = await visitor.delivered(before)
     assert reply.text == "Hi!"
@@ -121,15 +132,15 @@ def no_reopen_window(settings: Settings) -> Settings:
 
 
 async def test_after_the_reopen_window_the_bot_answers_again(
-    no_reopen_window: Settings, service: tuple[Services, Any]
+    no_reopen_window: Settings, service: tuple[Services, Console]
 ) -> None:
     services, console = service
     visitor = Visitor(services)
     await visitor.send("I want a human")
     conversation = await visitor.conversation()
     url = f"/api/v1/conversations/{conversation.id}"
-    await console.post(f"{url}/messages", json={"text": "Hi!"}, headers=AGENT)
-    await console.post(f"{url}/resolve", json={}, headers=AGENT)
+    await console.post(f"{url}/messages", {"text": "Hi!"})
+    await console.post(f"{url}/resolve", {})
     await visitor.delivered(0)
     [reply] = await visitor.send("how do I reset my password?")
     assert reply.author == "bot"
