@@ -17,7 +17,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from omnidesk.helpdesk import HUMAN_OWNED, Actor, actions
-from omnidesk.helpdesk.models import Agent, Author, Contact, Conversation, Message
+from omnidesk.helpdesk.models import Agent, AgentRole, Author, Contact, Conversation, Message
 
 log = logging.getLogger(__name__)
 
@@ -138,7 +138,9 @@ async def actor_for(session: AsyncSession, name: str, email: str | None) -> Acto
             select(Agent).where(func.lower(Agent.email) == email.lower(), Agent.active.is_(True))
         )
         if agent is not None:
-            return Actor(agent.name, agent_id=agent.id, email=agent.email)
+            return Actor(
+                agent.name, agent_id=agent.id, role=AgentRole(agent.role), email=agent.email
+            )
     return Actor(name, email=email)
 
 
