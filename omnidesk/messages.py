@@ -29,6 +29,8 @@ class Action(enum.StrEnum):
     HELPFUL = "feedback:helpful"
     NOT_HELPFUL = "feedback:not_helpful"
     ARTICLE_PREFIX = "article:"
+    # A satisfaction rating, "csat:1" (poor) to "csat:5" (great).
+    CSAT_PREFIX = "csat:"
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,6 +39,8 @@ class Button:
 
     label: str
     payload: str
+    # Where a channel without buttons (email) can send the reader instead.
+    url: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -139,7 +143,8 @@ class OutboundMessage:
         if self.citations:
             parts.append("\n".join(f"Source: {c.title} <{c.url}>" for c in self.citations))
         if self.buttons:
-            parts.append("\n".join(f"- {b.label}" for b in self.buttons))
+            lines = (f"- {b.label} <{b.url}>" if b.url else f"- {b.label}" for b in self.buttons)
+            parts.append("\n".join(lines))
         return "\n\n".join(p for p in parts if p)
 
     def to_dict(self) -> dict[str, Any]:

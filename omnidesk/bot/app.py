@@ -21,6 +21,8 @@ from omnidesk.helpdesk import (
     json_error,
     live_guard,
 )
+from omnidesk.helpdesk.catalogue import Catalogue
+from omnidesk.helpdesk.survey_pages import SurveyPages
 from omnidesk.knowledge import ArticleAdmin, kb_routes
 
 SERVICES = web.AppKey("services", Services)
@@ -103,6 +105,11 @@ def create_app(settings: Settings, services: Services | None = None) -> web.Appl
     guard.allow_public(app.router.add_routes(kb_routes(svc.kb)))
     for channel in svc.channels.values():
         guard.allow_public(app.router.add_routes(channel.routes()))
+    # Rating pages behind email links: the signed token in the address is the key.
+    survey = SurveyPages(
+        svc.sessionmaker, svc.bus, svc.survey_links, Catalogue.from_settings(settings)
+    )
+    guard.allow_public(app.router.add_routes(survey.routes()))
     # Everything else needs an account: each route says which role (see AuthGuard).
     app.router.add_routes(PeopleAPI(svc.sessionmaker, svc.bus, guard).routes())
     app.router.add_routes(console.routes())

@@ -11,6 +11,7 @@ from types import TracebackType
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from omnidesk.bot.agent_room import AgentRoom
 from omnidesk.bot.inbox import Inbox
 from omnidesk.bot.migrate import upgrade
 from omnidesk.bot.outbox import OutboxDispatcher
@@ -18,6 +19,7 @@ from omnidesk.bot.router import Router
 from omnidesk.bot.sweeper import Sweeper
 from omnidesk.channels import Channel, InboundMessage, InboundResult, OutboundMessage
 from omnidesk.channels.registry import platform_channels
+from omnidesk.channels.slack import SlackChannel
 from omnidesk.channels.webchat import VisitorTokens, WebchatChannel
 from omnidesk.config import Settings
 from omnidesk.db import create_engine, sessionmaker
@@ -32,6 +34,8 @@ from omnidesk.helpdesk import (
     message_dict,
     queries,
 )
+from omnidesk.helpdesk.catalogue import CATALOGUE_KEY, Catalogue
+from omnidesk.helpdesk.survey import SURVEY_KEY, SurveyLinks
 from omnidesk.knowledge import KnowledgeBase
 
 log = logging.getLogger(__name__)
@@ -55,6 +59,8 @@ class Services:
     webchat: WebchatChannel = field(init=False)
     sweeper: Sweeper = field(init=False)
     live: LiveHub = field(init=False)
+    survey_links: SurveyLinks = field(init=False)
+    agent_room: AgentRoom | None = field(init=False, default=None)
 
     def __post_init__(self) -> None:
         settings = self.settings
@@ -62,10 +68,19 @@ class Services:
         assert settings.secret_key is not None
         self.engine = create_engine(settings.effective_database_url)
         self.sessionmaker = sessionmaker(self.engine)
+        self.survey_links = SurveyLinks(
+            settings.secret_key.get_secret_value(),
+            settings.base_url(),
+            int(settings.escalation.csat_link_days * 24 * 3600),
+        )
+        # What helpdesk actions say to customers, and how they sign rating links.
+        self.sessionmaker.configure(
+            info={CATALOGUE_KEY: Catalogue.from_settings(settings), SURVEY_KEY: self.survey_links}
+        )
         self.bus = create_bus(settings.effective_database_url)
         self.kb = KnowledgeBase(settings, self.sessionmaker)
         self.rules = RuleBook(settings.escalation)
-        self.router = Router(self.kb, self.rules, self.sessionmaker)
+        self.router = Router(self.kb, self.rules, self.sessionmaker, settings.escalation)
         self.inbox = Inbox(self.sessionmaker, self.bus, self.router, settings.inbox_workers)
         self.channels = {}
         self.outbox = OutboxDispatcher(self.sessionmaker, self.channels, self.bus)
@@ -90,6 +105,11 @@ class Services:
         self.live = LiveHub(self.sessionmaker, self.bus, settings.public_url)
         # An admin changed the handoff rules: read them again on the next turn.
         self.bus.subscribe(self.rules.on_event)
+        slack = self.channels.get("slack")
+        if isinstance(slack, SlackChannel) and slack.agent_channel:
+            self.agent_room = AgentRoom(self.sessionmaker, self.bus, slack, settings.base_url())
+            slack.on_agent_message = self.agent_room.on_agent_message
+            self.bus.subscribe(self.agent_room.on_event)
 
     def add_channel(self, channel: Channel) -> None:
         self.channels[channel.name] = channel

@@ -2,6 +2,7 @@
 
 from omnidesk.channels.base import (
     Action,
+    AgentMessage,
     Attachment,
     Button,
     Channel,
@@ -10,12 +11,14 @@ from omnidesk.channels.base import (
     DeliveryReceipt,
     InboundMessage,
     InboundResult,
+    OnAgentMessage,
     OnMessage,
     OutboundMessage,
 )
 
 __all__ = [
     "Action",
+    "AgentMessage",
     "Attachment",
     "Button",
     "Channel",
@@ -24,6 +27,7 @@ __all__ = [
     "DeliveryReceipt",
     "InboundMessage",
     "InboundResult",
+    "OnAgentMessage",
     "OnMessage",
     "OutboundMessage",
 ]

@@ -8,6 +8,7 @@ the platform's call. No business rule lives in a channel.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
 from aiohttp import web
@@ -27,6 +28,7 @@ from omnidesk.messages import (
 
 __all__ = [
     "Action",
+    "AgentMessage",
     "Attachment",
     "Button",
     "Channel",
@@ -35,12 +37,32 @@ __all__ = [
     "DeliveryReceipt",
     "InboundMessage",
     "InboundResult",
+    "OnAgentMessage",
     "OnMessage",
     "OutboundMessage",
 ]
 
 
 OnMessage = Callable[[InboundMessage], Awaitable[InboundResult]]
+
+
+@dataclass(frozen=True, slots=True)
+class AgentMessage:
+    """A person's reply in an agent room's thread (a Slack agent channel), where an
+    escalation was posted: for the service to send on to the customer, never to be
+    taken as a customer's message. ``dedupe_key`` is the platform's id of the delivery."""
+
+    platform: str
+    room_id: str
+    thread_id: str
+    user_id: str
+    text: str
+    dedupe_key: str
+    user_name: str | None = None
+    user_email: str | None = None
+
+
+OnAgentMessage = Callable[[AgentMessage], Awaitable[None]]
 
 
 @runtime_checkable

@@ -86,6 +86,15 @@ class EscalationRuleSettings(BaseModel):
         return self
 
 
+class BrandingSettings(BaseModel):
+    """How the service names itself to customers."""
+
+    bot_name: str = Field("Lumen Bot", min_length=1, max_length=100)
+    team_name: str = Field(
+        "our support team", min_length=1, max_length=100, description="as said to customers"
+    )
+
+
 class EscalationSettings(BaseModel):
     """When the bot hands a conversation to a human."""
 
@@ -103,6 +112,17 @@ class EscalationSettings(BaseModel):
     )
     sweep_seconds: float = Field(
         30.0, gt=0, description="how often SLA breaches, timeouts and snoozes are checked"
+    )
+    reopen_window_hours: float = Field(
+        72.0,
+        ge=0,
+        description="a customer message this long after resolution reopens the same ticket",
+    )
+    csat_comment_minutes: float = Field(
+        30.0, ge=0, description="after a rating, free text this soon is taken as its comment"
+    )
+    csat_link_days: float = Field(
+        14.0, gt=0, description="how long the rating links in an email stay valid"
     )
     rules: list[EscalationRuleSettings] = Field(
         default_factory=list, description="extra handoff rules, tried before the built-in ones"
@@ -221,6 +241,11 @@ class SlackSettings(BaseModel):
     socket_mode: bool = False
     api_base_url: str = "https://slack.com/api/"
     timestamp_window_seconds: int = Field(300, ge=1)
+    agent_channel: str | None = Field(
+        None,
+        description="Slack channel id where escalations are posted; replies in their "
+        "threads go to the customer",
+    )
 
     @property
     def enabled(self) -> bool:
@@ -284,6 +309,7 @@ class Settings(BaseSettings):
     auth: AuthSettings = AuthSettings()
     knowledge: KnowledgeSettings = KnowledgeSettings()
     webchat: WebchatSettings = WebchatSettings()
+    branding: BrandingSettings = BrandingSettings()
     escalation: EscalationSettings = EscalationSettings()
     sla: SlaSettings = SlaSettings()
     email: EmailSettings = EmailSettings()

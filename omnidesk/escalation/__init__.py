@@ -1,10 +1,18 @@
 """Every decision about people: when a conversation goes to a person, why, how urgent
 and to which team (a typed ``Signal`` in, a typed ``Decision`` out, carried out through
 helpdesk actions by ``hand_off``); business hours, SLA targets and breaches, automatic
-assignment, and the time-driven sweeps."""
+assignment, the time-driven sweeps, what the customer is told around a handoff and
+a resolution, and agents working from a chat room."""
 
+from omnidesk.escalation.agent_room import (
+    RoomPost,
+    ThreadReplyResult,
+    escalation_post,
+    reply_from_thread,
+)
 from omnidesk.escalation.assignment import auto_assign, choose
 from omnidesk.escalation.book import RULES_CHANGED, RuleBook
+from omnidesk.escalation.customer import Notice, Outcome, customer_turn, handoff_notice
 from omnidesk.escalation.decide import decide
 from omnidesk.escalation.handoff import hand_off
 from omnidesk.escalation.hours import (
@@ -47,11 +55,15 @@ __all__ = [
     "CalendarError",
     "Decision",
     "Feedback",
+    "Notice",
+    "Outcome",
+    "RoomPost",
     "Rule",
     "RuleBook",
     "Signal",
     "SweepReport",
     "Targets",
+    "ThreadReplyResult",
     "Trigger",
     "add_business_minutes",
     "asks_for_human",
@@ -62,12 +74,16 @@ __all__ = [
     "business_minutes_between",
     "choose",
     "configure_sla",
+    "customer_turn",
     "decide",
+    "escalation_post",
     "hand_off",
+    "handoff_notice",
     "is_open",
     "next_open",
     "normalise_calendar",
     "raised",
+    "reply_from_thread",
     "rule_from_row",
     "rule_from_settings",
     "start_sla",

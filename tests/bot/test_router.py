@@ -122,10 +122,15 @@ async def test_agent_reply_reaches_channel_and_resolve_then_reopen(chat: Chat) -
         ticket = await session.scalar(select(Ticket))
         assert ticket is not None and ticket.first_response_at is not None
         await actions.resolve(session, conv, Actor("Dana"))
-    # A message after resolution reopens it and the bot answers again.
+    while await chat.services.outbox.dispatch_ready():
+        pass
+    resolved, question = chat.channel.sent[-2:]
+    assert "resolved" in resolved.text and len(question.buttons) == 5
+    # A message within the reopen window reopens the same ticket, back with Dana; the
+    # bot does not answer over her.
     [reply] = await chat.say("how do I reset my password?")
-    assert reply.author == "bot"
-    assert (await _conversation(chat)).state == ConversationState.BOT
+    assert reply.author == "system" and "Dana will reply here" in reply.text
+    assert (await _conversation(chat)).state == ConversationState.ASSIGNED
 
 
 async def test_duplicate_delivery_never_gets_a_second_reply(chat: Chat) -> None:

@@ -34,14 +34,18 @@ from omnidesk.bot.router.texts import (
     is_greeting,
 )
 from omnidesk.channels import Action, InboundMessage
+from omnidesk.config import EscalationSettings
 from omnidesk.escalation import (
     Decision,
     Feedback,
+    Notice,
     RuleBook,
     Signal,
     asks_for_human,
+    customer_turn,
     decide,
     hand_off,
+    handoff_notice,
 )
 from omnidesk.helpdesk import (
     HUMAN_OWNED,
@@ -53,6 +57,7 @@ from omnidesk.helpdesk import (
     Message,
     actions,
 )
+from omnidesk.helpdesk.catalogue import catalogue_of
 from omnidesk.knowledge import Answer, Article, ArticleStatus, KnowledgeBase, markdown_to_text
 
 log = logging.getLogger(__name__)
@@ -85,7 +90,7 @@ class Turn:
             self.conversation,
             author,
             text,
-            author_name="Lumen Bot" if author == Author.BOT else None,
+            author_name=catalogue_of(self.session).bot_name if author == Author.BOT else None,
             payload={k: v for k, v in payload.items() if v is not None},
         )
         self.replies.append(message)
@@ -105,9 +110,11 @@ class Router:
         kb: KnowledgeBase,
         rules: RuleBook,
         sessionmaker: async_sessionmaker[AsyncSession],
+        escalation: EscalationSettings | None = None,
     ) -> None:
         self._kb = kb
         self.rules = rules
+        self._escalation = escalation or EscalationSettings()
         self._sessionmaker = sessionmaker
         self.handlers: Sequence[Handler] = (
             self._automated,
@@ -172,9 +179,21 @@ class Router:
             payload=_inbound_payload(inbound),
             external_id=inbound.dedupe_key,
         )
-        if conversation.state == ConversationState.RESOLVED:
-            await actions.reopen(session, conversation)
         turn = Turn(session, inbound, conversation, recorded, prepared)
+        # Ratings, their comments, an email left for us and reopening after resolution
+        # are escalation's to read; whatever it handles ends the turn.
+        outcome = await customer_turn(
+            session,
+            conversation,
+            text=inbound.text,
+            action=inbound.action,
+            automated=inbound.automated,
+            settings=self._escalation,
+        )
+        if outcome.handled:
+            if outcome.notice is not None:
+                await self._notify(turn, outcome.notice)
+            return turn
         for handler in self.handlers:
             if await handler(turn):
                 break
@@ -325,8 +344,21 @@ class Router:
 
     async def _hand_off(self, turn: Turn, decision: Decision, text: str) -> None:
         subject = turn.conversation.last_question or turn.inbound.text or "Conversation"
-        await hand_off(turn.session, turn.conversation, decision, subject=subject)
-        await turn.reply(Author.SYSTEM, text, handoff_reason=decision.reason)
+        ticket = await hand_off(turn.session, turn.conversation, decision, subject=subject)
+        # ``text`` is the default wording; the notice says when a person will answer.
+        notice = await handoff_notice(
+            turn.session, turn.conversation, ticket, reason=decision.reason
+        )
+        await self._notify(turn, notice, handoff_reason=decision.reason)
+
+    async def _notify(self, turn: Turn, notice: Notice, **extra: Any) -> None:
+        await turn.reply(
+            Author.SYSTEM,
+            notice.text,
+            buttons=list(notice.buttons) or None,
+            **notice.payload,
+            **extra,
+        )
 
     async def _previous_question(self, inbound: InboundMessage) -> str | None:
         async with self._sessionmaker() as session:

@@ -5,16 +5,16 @@ from __future__ import annotations
 import re
 
 from omnidesk.channels import Action, InboundMessage
+from omnidesk.config import SlaSettings
+from omnidesk.helpdesk.catalogue import Catalogue
 from omnidesk.knowledge import SearchHit, markdown_to_text
 
-HANDOFF_TEXT = (
-    "I've passed your conversation to our support team. A person will reply right here "
-    "as soon as possible."
-)
-ESCALATED_UNSURE_TEXT = (
-    "I couldn't find a good answer to that, so I've passed your conversation to our "
-    "support team. A person will reply right here as soon as possible."
-)
+# What the customer is told around a handoff lives in ``helpdesk.catalogue`` (the
+# handoff notice adds when a person will answer); these are its texts with the default
+# settings (open around the clock, the default normal-priority first-response target).
+_SOON = Catalogue().answer_soon(SlaSettings().policies["normal"].first_response_minutes)
+HANDOFF_TEXT = f"{Catalogue().handoff('customer_request')} {_SOON}"
+ESCALATED_UNSURE_TEXT = f"{Catalogue().handoff('low_confidence')} {_SOON}"
 UNSURE_TEXT = "I'm not sure I have the answer to that. These articles might help:"
 UNSURE_NO_SUGGESTION_TEXT = (
     "I'm not sure I have the answer to that. Could you rephrase it, or would you like to "
@@ -23,10 +23,7 @@ UNSURE_NO_SUGGESTION_TEXT = (
 CLARIFY_TEXT = "Did you mean one of these?"
 TALK_TO_PERSON = "Talk to a person"
 HELPFUL_TEXT = "Thanks for letting us know!"
-NOT_HELPFUL_TEXT = (
-    "Sorry that didn't help. I've passed your conversation to our support team; a person "
-    "will reply right here."
-)
+NOT_HELPFUL_TEXT = f"{Catalogue().handoff('not_helpful')} {_SOON}"
 ERROR_HANDOFF_TEXT = (
     "Sorry, something went wrong on our side with your last message. I've passed your "
     "conversation to our support team; a person will reply right here."

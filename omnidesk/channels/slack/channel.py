@@ -28,14 +28,22 @@ from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.web.async_slack_response import AsyncSlackResponse
 
 from omnidesk.channels.base import (
+    AgentMessage,
     ChannelError,
     DeliveryReceipt,
     InboundMessage,
     InboundResult,
+    OnAgentMessage,
     OnMessage,
     OutboundMessage,
 )
 from omnidesk.channels.slack import signature
+from omnidesk.channels.slack.agents import (
+    Handoff,
+    agent_message,
+    handoff_arguments,
+    is_thread_reply,
+)
 from omnidesk.channels.slack.convert import (
     ACTION_PREFIX,
     NAME,
@@ -48,7 +56,7 @@ from omnidesk.channels.slack.convert import (
 )
 from omnidesk.channels.slack.delivery import BLOCK_ERRORS, error_code, receipt_for
 from omnidesk.channels.slack.glue import to_aiohttp_response, to_bolt_request
-from omnidesk.channels.slack.render import post_arguments
+from omnidesk.channels.slack.render import escape, post_arguments
 from omnidesk.channels.slack.threads import ThreadMemory
 from omnidesk.channels.slack.users import UserDirectory
 from omnidesk.config import SlackSettings
@@ -93,6 +101,8 @@ class SlackChannel:
         self._users = UserDirectory(self.client)
         self._threads = ThreadMemory(self.client)
         self._identity: AuthorizeResult | None = None
+        # Set by the service when escalations are posted to ``settings.agent_channel``.
+        self.on_agent_message: OnAgentMessage | None = None
         self._session: aiohttp.ClientSession | None = None
         self._socket: AsyncSocketModeHandler | None = None
         self._socket_task: asyncio.Task[None] | None = None
@@ -158,6 +168,36 @@ class SlackChannel:
         if thread_ts is not None:
             self._threads.remember(posted_channel, thread_ts)
         return DeliveryReceipt(ok=True, external_id=f"{posted_channel}:{response.get('ts')}")
+
+    @property
+    def agent_channel(self) -> str | None:
+        """The channel id where escalations are posted for agents, when one is set."""
+        return self._settings.agent_channel or None
+
+    async def post_handoff(self, handoff: Handoff) -> str | None:
+        """Post an escalation to the agent channel; the thread ts of the post, or None
+        when there is no agent channel or Slack refused it."""
+        channel = self.agent_channel
+        if channel is None:
+            return None
+        response = await self._post(channel, None, handoff_arguments(handoff))
+        if isinstance(response, DeliveryReceipt):
+            log.warning(
+                "posting conversation %s for agents failed: %s",
+                handoff.conversation_id,
+                response.error,
+            )
+            return None
+        return str(response.get("ts") or "") or None
+
+    async def post_in_thread(self, thread_ts: str, text: str) -> bool:
+        """Add a line to an agent thread (a customer's follow-up, say)."""
+        channel = self.agent_channel
+        if channel is None:
+            return False
+        arguments = {"text": escape(text), "unfurl_links": False}
+        response = await self._post(channel, thread_ts, arguments)
+        return not isinstance(response, DeliveryReceipt)
 
     # -- HTTP ------------------------------------------------------------------------------
 
@@ -229,6 +269,10 @@ class SlackChannel:
 
     async def _message(self, body: dict[str, Any], event: dict[str, Any]) -> None:
         bot = await self._bot_user_id()
+        if self.agent_channel and event.get("channel") == self.agent_channel:
+            # The agents' room: nothing there is a customer's question.
+            await self._agent_reply(body, event, bot)
+            return
         addressed = classify_message(event, bot)
         if addressed is Addressed.IF_BOT_IN_THREAD:
             ours = await self._threads.bot_in_thread(
@@ -242,6 +286,8 @@ class SlackChannel:
         bot = await self._bot_user_id()
         if classify_mention(event, bot) is not Addressed.YES:
             return
+        if self.agent_channel and event.get("channel") == self.agent_channel:
+            return
         # Later replies in this thread are for the bot even without a mention.
         self._threads.remember(str(event["channel"]), str(event.get("thread_ts") or event["ts"]))
         await self._accept_event(body, event, bot)
@@ -253,6 +299,18 @@ class SlackChannel:
         if user is not None and user.is_bot:
             return
         await self._deliver(inbound_from_event(body, event, user, bot))
+
+    async def _agent_reply(
+        self, body: dict[str, Any], event: dict[str, Any], bot: str | None
+    ) -> None:
+        if self.on_agent_message is None or not is_thread_reply(event, bot):
+            return
+        user = await self._users.lookup(str(event["user"]))
+        if user is not None and user.is_bot:
+            return
+        reply: AgentMessage = agent_message(body, event, user, bot)
+        # An exception reaches bolt, which answers 500: Slack delivers the reply again.
+        await self.on_agent_message(reply)
 
     async def _action(self, ack: AsyncAck, body: dict[str, Any], action: dict[str, Any]) -> None:
         person = (body.get("user") or {}).get("id")

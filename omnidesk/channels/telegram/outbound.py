@@ -24,6 +24,9 @@ MAX_TEXT_CHARS = 4096
 # Short buttons (feedback) share a row; long ones (article titles) get one each.
 ROW_LABEL_CHARS = 20
 ROW_BUTTONS = 3
+# A scale of tiny labels (a 1-5 rating) reads best on one row.
+SCALE_LABEL_CHARS = 3
+SCALE_BUTTONS = 8
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,6 +80,8 @@ def keyboard(buttons: tuple[Button, ...], codec: CallbackCodec) -> InlineKeyboar
         return None
     keys = [InlineKeyboardButton(b.label, callback_data=codec.encode(b.payload)) for b in buttons]
     if len(keys) <= ROW_BUTTONS and all(len(b.label) <= ROW_LABEL_CHARS for b in buttons):
+        return InlineKeyboardMarkup([keys])
+    if len(keys) <= SCALE_BUTTONS and all(len(b.label) <= SCALE_LABEL_CHARS for b in buttons):
         return InlineKeyboardMarkup([keys])
     return InlineKeyboardMarkup([[key] for key in keys])
 

@@ -39,13 +39,20 @@ from omnidesk.helpdesk.actions.canned import (
     render_for,
     update_canned,
 )
-from omnidesk.helpdesk.actions.contacts import resolve_identity
+from omnidesk.helpdesk.actions.contacts import resolve_identity, set_contact_email
 from omnidesk.helpdesk.actions.conversations import (
     assign,
     current_conversation,
     escalate,
     reopen,
+    reopen_ticket,
     resolve,
+)
+from omnidesk.helpdesk.actions.csat import (
+    ask_for_rating,
+    comment_on_rating,
+    rate,
+    rated_ticket,
 )
 from omnidesk.helpdesk.actions.delivery import (
     claim_deliveries,
@@ -88,6 +95,11 @@ from omnidesk.helpdesk.actions.sla import (
     sla_breached,
 )
 from omnidesk.helpdesk.actions.states import Target, set_priority, set_state
+from omnidesk.helpdesk.actions.threads import (
+    agent_thread_of,
+    conversation_of_thread,
+    record_agent_thread,
+)
 from omnidesk.helpdesk.actions.tickets import open_ticket, open_ticket_for
 from omnidesk.helpdesk.actions.transport import (
     accept_inbound,
@@ -110,12 +122,16 @@ __all__ = [
     "add_timeline",
     "agent_actor",
     "agent_reply",
+    "agent_thread_of",
+    "ask_for_rating",
     "assign",
     "auto_assigned",
     "canned_dict",
     "claim_deliveries",
     "claim_inbound",
     "clean_labels",
+    "comment_on_rating",
+    "conversation_of_thread",
     "create_agent",
     "create_api_token",
     "create_calendar",
@@ -154,13 +170,17 @@ __all__ = [
     "park_inbound",
     "put_sla_policies",
     "queue_delivery",
+    "rate",
+    "rated_ticket",
     "read_notifications",
+    "record_agent_thread",
     "record_feedback",
     "record_login_attempt",
     "record_message",
     "render_canned",
     "render_for",
     "reopen",
+    "reopen_ticket",
     "reply",
     "requeue_unanswered",
     "require_skill",
@@ -170,6 +190,7 @@ __all__ = [
     "retry_inbound",
     "revoke_api_token",
     "set_agent_teams",
+    "set_contact_email",
     "set_labels",
     "set_password",
     "set_priority",

@@ -52,3 +52,18 @@ async def resolve_identity(
     await session.flush()
     add_timeline(session, contact.id, "identity_added", channel=channel, external_id=external_id)
     return identity
+
+
+async def set_contact_email(
+    session: AsyncSession, contact: Contact, email: str, *, channel: str | None = None
+) -> None:
+    """Keep the email address a customer gave us (the web chat's "leave your email"),
+    so a person can answer them there."""
+    address = email.strip().lower()
+    if contact.email == address:
+        return
+    previous = contact.email
+    contact.email = address
+    add_timeline(
+        session, contact.id, "email_left", email=address, previous=previous, channel=channel
+    )

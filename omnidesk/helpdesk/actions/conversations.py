@@ -210,7 +210,14 @@ async def assign(
     )
 
 
-async def resolve(session: AsyncSession, conversation: Conversation, by: Actor) -> None:
+async def resolve(
+    session: AsyncSession, conversation: Conversation, by: Actor, *, notify: bool = True
+) -> None:
+    """Resolve the conversation and its ticket; with ``notify`` the customer is told on
+    their channel and asked to rate the help they got."""
+    # Imported here: the rating question is a reply, and replies import this module.
+    from omnidesk.helpdesk.actions.csat import ask_for_rating
+
     if conversation.state in (ConversationState.RESOLVED, ConversationState.CLOSED):
         return
     now = utcnow()
@@ -229,10 +236,13 @@ async def resolve(session: AsyncSession, conversation: Conversation, by: Actor) 
         **by.audit(),
     )
     emit(session, "conversation", conversation_id=conversation.id, state=conversation.state)
+    if notify:
+        await ask_for_rating(session, conversation, ticket)
 
 
 async def reopen(session: AsyncSession, conversation: Conversation) -> None:
-    """A customer wrote after resolution: the bot takes the conversation again."""
+    """A customer wrote after resolution, past the reopen window: the bot takes the
+    conversation again, and a later handoff opens a new ticket."""
     conversation.state = ConversationState.BOT
     conversation.assignee = None
     conversation.assignee_id = None
@@ -240,3 +250,37 @@ async def reopen(session: AsyncSession, conversation: Conversation) -> None:
     conversation.updated_at = utcnow()
     add_timeline(session, conversation.contact_id, "reopened", conversation.id)
     emit(session, "conversation", conversation_id=conversation.id, state=conversation.state)
+
+
+async def reopen_ticket(session: AsyncSession, conversation: Conversation, ticket: Ticket) -> None:
+    """A customer wrote soon after resolution: the same ticket opens again and the
+    conversation goes back to the person who had it (or their queue), not to the bot."""
+    now = utcnow()
+    ticket.state = TicketState.OPEN
+    ticket.reopened_at = now
+    ticket.reopen_count = (ticket.reopen_count or 0) + 1
+    ticket.resolved_at = None
+    has_person = conversation.assignee_id is not None or conversation.assignee is not None
+    conversation.state = ConversationState.ASSIGNED if has_person else ConversationState.QUEUED
+    conversation.waiting_since = now
+    conversation.low_confidence_streak = 0
+    conversation.updated_at = now
+    add_timeline(
+        session,
+        conversation.contact_id,
+        "reopened",
+        conversation.id,
+        ticket_id=ticket.id,
+        reopen_count=ticket.reopen_count,
+        assignee=conversation.assignee,
+        assignee_id=conversation.assignee_id,
+        team_id=conversation.team_id,
+    )
+    emit(
+        session,
+        "conversation",
+        conversation_id=conversation.id,
+        state=conversation.state,
+        assignee_id=conversation.assignee_id,
+        team_id=conversation.team_id,
+    )

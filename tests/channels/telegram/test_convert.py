@@ -239,6 +239,14 @@ def test_render_long_buttons_one_per_row() -> None:
     assert [len(row) for row in out.keyboard.inline_keyboard] == [1, 1]
 
 
+def test_render_rating_scale_on_one_row() -> None:
+    scale = tuple(Button(str(n), f"{Action.CSAT_PREFIX}{n}") for n in range(1, 6))
+    out = render(outbound(buttons=scale), CallbackCodec())
+    assert out.keyboard is not None
+    [row] = out.keyboard.to_dict()["inline_keyboard"]
+    assert [key["callback_data"] for key in row] == [f"csat:{n}" for n in range(1, 6)]
+
+
 def test_render_agent_reply_names_the_agent_and_quotes_the_question() -> None:
     out = render(
         outbound(
