@@ -3,9 +3,13 @@ knowledge base and model."""
 
 from __future__ import annotations
 
+import uuid
+from typing import Any
+
+import pytest
 from sqlalchemy import func, select
 
-from omnidesk.channels import Action, InboundResult
+from omnidesk.channels import Action, InboundMessage, InboundResult
 from omnidesk.config import EscalationRuleSettings
 from omnidesk.escalation import RULES_CHANGED
 from omnidesk.helpdesk import (
@@ -245,3 +249,38 @@ async def test_configured_rules_hand_over_with_their_reason(chat: Chat) -> None:
         )
     assert event is not None and event.data["reason"] == "channel"
     assert event.data["rule_id"] is not None
+
+
+async def test_no_search_while_a_person_owns_the_thread(
+    chat: Chat, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    kb = chat.services.kb
+    searched: list[str] = []
+    real_answer = kb.answer
+
+    async def counting_answer(text: str, **kwargs: Any) -> Any:
+        searched.append(text)
+        return await real_answer(text, **kwargs)
+
+    monkeypatch.setattr(kb, "answer", counting_answer)
+    await chat.say("agent please")
+    assert await chat.say("how do I reset my password?") == []
+    assert searched == []
+    # The person let go after the router looked and before it wrote: the bot answers
+    # again, with the search it had skipped.
+    inbound = InboundMessage(
+        channel=chat.channel.name,
+        sender_id=chat.sender,
+        dedupe_key=uuid.uuid4().hex,
+        text="how do I reset my password?",
+    )
+    prepared = await chat.services.router.prepare(inbound)
+    assert prepared.skipped and prepared.answer is None
+    async with chat.services.sessionmaker() as session, session.begin():
+        conversation = await session.scalar(select(Conversation).order_by(Conversation.id.desc()))
+        assert conversation is not None
+        conversation.state = ConversationState.BOT
+    async with chat.services.sessionmaker() as session, session.begin():
+        turn = await chat.services.router.handle(session, inbound, prepared)
+    assert searched == ["how do I reset my password?"]
+    assert turn.prepared.answer is not None and turn.prepared.answer.kind == "answer"

@@ -71,6 +71,8 @@ class Prepared:
     answer: Answer | None = None
     question: str | None = None
     article: Article | None = None
+    # A person owned the thread when it was looked at: no search was made.
+    skipped: bool = False
 
 
 @dataclass(slots=True)
@@ -140,7 +142,14 @@ class Router:
             return Prepared(article=await self._kb.get_article(slug))
         if inbound.action or not text or asks_for_human(text):
             return Prepared()
-        previous = await self._previous_question(inbound)
+        state, previous = await self._thread_state(inbound)
+        if state in HUMAN_OWNED:
+            # The bot stays silent while a person owns the thread, so searching would only
+            # delay the message on its way to the agent's console.
+            return Prepared(skipped=True)
+        return await self._search(text, previous)
+
+    async def _search(self, text: str, previous: str | None) -> Prepared:
         answer = await self._kb.answer(text, previous_question=previous)
         return Prepared(answer=answer, question=text)
 
@@ -179,6 +188,10 @@ class Router:
             payload=_inbound_payload(inbound),
             external_id=inbound.dedupe_key,
         )
+        if prepared.skipped and conversation.state not in HUMAN_OWNED:
+            # The person let go between the look and this transaction (rare): the bot
+            # answers again, so it needs the search it skipped.
+            prepared = await self._search(inbound.text.strip(), conversation.last_question)
         turn = Turn(session, inbound, conversation, recorded, prepared)
         # Ratings, their comments, an email left for us and reopening after resolution
         # are escalation's to read; whatever it handles ends the turn.
@@ -360,20 +373,30 @@ class Router:
             **extra,
         )
 
-    async def _previous_question(self, inbound: InboundMessage) -> str | None:
+    async def _thread_state(
+        self, inbound: InboundMessage
+    ) -> tuple[ConversationState | None, str | None]:
+        """The state of the sender's open conversation on this thread, and the question it
+        last answered while the bot had it (the context for a follow-up)."""
         async with self._sessionmaker() as session:
-            return await session.scalar(
-                select(Conversation.last_question)
-                .join(ChannelIdentity, ChannelIdentity.id == Conversation.identity_id)
-                .where(
-                    ChannelIdentity.channel == inbound.channel,
-                    ChannelIdentity.external_id == inbound.sender_id,
-                    Conversation.thread_key == inbound.thread_key,
-                    Conversation.state == ConversationState.BOT,
+            row = (
+                await session.execute(
+                    select(Conversation.state, Conversation.last_question)
+                    .join(ChannelIdentity, ChannelIdentity.id == Conversation.identity_id)
+                    .where(
+                        ChannelIdentity.channel == inbound.channel,
+                        ChannelIdentity.external_id == inbound.sender_id,
+                        Conversation.thread_key == inbound.thread_key,
+                        Conversation.state != ConversationState.CLOSED,
+                    )
+                    .order_by(Conversation.id.desc())
+                    .limit(1)
                 )
-                .order_by(Conversation.id.desc())
-                .limit(1)
-            )
+            ).first()
+        if row is None:
+            return None, None
+        state, last_question = row
+        return state, last_question if state == ConversationState.BOT else None
 
 
 def _inbound_payload(inbound: InboundMessage) -> dict[str, Any]:
