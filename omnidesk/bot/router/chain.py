@@ -395,7 +395,7 @@ class Router:
             ).first()
         if row is None:
             return None, None
-        state, last_question = row
+        state, last_question = ConversationState(row[0]), row[1]
         return state, last_question if state == ConversationState.BOT else None
 
 
