@@ -14,7 +14,7 @@ from sqlalchemy import delete, update
 from omnidesk.bot.app import create_app
 from omnidesk.bot.migrate import upgrade
 from omnidesk.config import Settings
-from omnidesk.helpdesk import Author, Contact, Message, actions, unit_of_work
+from omnidesk.helpdesk import Author, Contact, Message, actions, search, unit_of_work
 from omnidesk.helpdesk.search import parse_query, search_contacts, search_messages, snippet
 from tests.accounts import client_bearer
 from tests.conftest import Database
@@ -73,6 +73,23 @@ async def test_finds_messages_by_word_and_prefix(db: Database) -> None:
     assert await _search(db, "parcel courier") == []
     assert await _search(db, "couri parcel") == []
     assert await _search(db, "nothing-like-this") == []
+
+
+async def test_newest_matches_across_id_windows(
+    db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Windows of two ids make PostgreSQL walk many windows, widening them where matches
+    # are sparse; SQLite has no windows. Either way the cap keeps the newest matches.
+    monkeypatch.setattr(search, "FIRST_WINDOW", 2)
+    monkeypatch.setattr(search, "CANDIDATES", 5)
+    texts = [f"parcel number {i}" if i % 4 == 0 else f"other text {i}" for i in range(40)]
+    await _conversation(db, "v1", *texts)
+    found = await _search(db, "parcel", limit=20)
+    assert _texts(found) == [f"parcel number {i}" for i in (36, 32, 28, 24, 20)]
+    # An older match beyond the cap is found by a more specific query.
+    assert _texts(await _search(db, "number 4")) == ["parcel number 4"]
+    assert _texts(await _search(db, "text 1")) == ["other text 1"]
+    assert await _search(db, "parcel 41") == []
 
 
 async def test_snippet_marks_matches_as_offsets(db: Database) -> None:
