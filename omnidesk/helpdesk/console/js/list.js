@@ -79,11 +79,28 @@ export function selectView(view) {
   fire("list:changed");
 }
 
-function buildRow(conv) {
-  const last = conv.last_message;
-  const snippet = last
+function snippetOf(last) {
+  return last
     ? `${last.private ? "Note: " : AUTHOR_LABELS[last.author] || ""}${last.text || ""}`
     : "No messages yet";
+}
+
+/**
+ * A live message shows on its row at once; the refresh that follows brings the counts,
+ * the order and the rest of the row.
+ */
+export function showMessage(conversationId, message) {
+  if (!message || conversationId === undefined || conversationId === null) return;
+  const id = String(conversationId);
+  const button = ui.list.querySelector(`.oc-conv[data-id="${CSS.escape(id)}"]`);
+  const line = button && button.querySelector(".oc-conv-snippet");
+  if (!line) return;
+  line.textContent = snippetOf(message);
+  state.signatures.delete(id);
+}
+
+function buildRow(conv) {
+  const snippet = snippetOf(conv.last_message);
   const labels = Array.isArray(conv.labels) ? conv.labels : [];
   const badges = el(
     "span",

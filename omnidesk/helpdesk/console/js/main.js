@@ -167,7 +167,10 @@ on("contact:changed", () => refreshSoon(0));
 on("list:changed", () => refreshSoon(0));
 on("nav", (view) => showView(view));
 on("live:conversation", () => refreshSoon());
-on("live:message", () => refreshSoon());
+on("live:message", (frame) => {
+  list.showMessage(frame.conversation_id, frame.message);
+  refreshSoon();
+});
 on("live:up", () => {
   ui.liveState.dataset.state = "live";
   ui.liveState.title = "Live";
