@@ -24,7 +24,7 @@ from omnidesk.helpdesk import queries
 from omnidesk.helpdesk.actions import iso, message_dict
 from omnidesk.helpdesk.actor import Actor
 from omnidesk.helpdesk.events import Event, EventBus
-from omnidesk.helpdesk.http import HTTPJSONError, actor_of
+from omnidesk.helpdesk.http import IDENTITY_KEY, HTTPJSONError, actor_of
 from omnidesk.helpdesk.livesocket import AgentSocket, Bucket, Guard
 from omnidesk.helpdesk.models import Conversation, Message, Notification
 from omnidesk.helpdesk.presence import REFRESH_S, Presence
@@ -92,13 +92,23 @@ class LiveHub:
             with contextlib.suppress(Exception):
                 await sock.ws.close(code=WSCloseCode.GOING_AWAY, message=b"server shutting down")
 
-    async def disconnect_agent(self, agent_id: int) -> None:
-        """Close an agent's sockets (signed out, password changed, disabled): the console
-        has to sign in again to reconnect."""
+    async def disconnect_agent(self, agent_id: int, *, keep: str | None = None) -> None:
+        """Close an agent's sockets (password changed, disabled), but those of the session
+        ``keep``: the console has to sign in again to reconnect."""
         for sock in list(self._sockets.values()):
-            if sock.actor.agent_id == agent_id:
-                with contextlib.suppress(Exception):
-                    await sock.ws.close(code=SIGNED_OUT, message=b"signed out")
+            if sock.actor.agent_id == agent_id and (keep is None or sock.session_id != keep):
+                await self._sign_out(sock)
+
+    async def disconnect_session(self, session_id: str) -> None:
+        """Close the sockets a browser session opened (it signed out)."""
+        for sock in list(self._sockets.values()):
+            if sock.session_id == session_id:
+                await self._sign_out(sock)
+
+    @staticmethod
+    async def _sign_out(sock: AgentSocket) -> None:
+        with contextlib.suppress(Exception):
+            await sock.ws.close(code=SIGNED_OUT, message=b"signed out")
 
     def connected(self) -> int:
         return len(self._sockets)
@@ -107,10 +117,12 @@ class LiveHub:
 
     async def websocket(self, request: web.Request) -> web.StreamResponse:
         actor = actor_of(request)
+        identity = request.get(IDENTITY_KEY)
         self._check_origin(request)
         ws = web.WebSocketResponse(heartbeat=HEARTBEAT_S, max_msg_size=MAX_CLIENT_FRAME_BYTES)
         await ws.prepare(request)
-        sock = AgentSocket(ws, actor, f"{self._bus.process_id}:{next(self._seq)}")
+        key = f"{self._bus.process_id}:{next(self._seq)}"
+        sock = AgentSocket(ws, actor, key, identity.session_id if identity else None)
         self._sockets[sock.key] = sock
         sock.send(_dumps({"type": "hello", "agent": _agent(actor)}))
         for conversation_id in self._presence.conversations():
@@ -231,7 +243,12 @@ class LiveHub:
         elif kind == "resync":
             self._broadcast(_dumps({"type": "resync"}))
         elif kind == "sessions_ended" and _is_id(data.get("agent_id")):
-            await self.disconnect_agent(data["agent_id"])
+            keep = data.get("keep")
+            await self.disconnect_agent(
+                data["agent_id"], keep=keep if isinstance(keep, str) else None
+            )
+        elif kind == "session_ended" and isinstance(data.get("session_id"), str):
+            await self.disconnect_session(data["session_id"])
         elif not self._sockets:
             return  # the rest is for sockets only; nobody here to read rows for
         elif kind == "conversation" and _is_id(data.get("conversation_id")):

@@ -49,8 +49,12 @@ class Bucket:
 class AgentSocket:
     """One agent's socket, with its own writer so a slow tab never holds up the others."""
 
-    def __init__(self, ws: web.WebSocketResponse, actor: Actor, key: str) -> None:
+    def __init__(
+        self, ws: web.WebSocketResponse, actor: Actor, key: str, session_id: str | None = None
+    ) -> None:
         self.ws, self.actor, self.key = ws, actor, key
+        # The signed-in browser session it was opened with (None for an API token).
+        self.session_id = session_id
         self.viewing: int | None = None
         self.typing: tuple[int, bool, float] | None = None
         self.stuck = False

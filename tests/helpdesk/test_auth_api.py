@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
+from aiohttp import WSMsgType, WSServerHandshakeError
 from aiohttp.test_utils import TestClient
 
 from omnidesk.bot.app import SERVICES, create_app
@@ -214,3 +215,50 @@ async def test_admin_manages_agents_and_teams(
     resp = await client.delete(f"/api/v1/teams/{team['id']}", headers=csrf)
     assert resp.status == 200
     assert (await (await client.get("/api/v1/teams")).json())["teams"] == []
+
+
+async def _closed_signed_out(ws: Any) -> bool:
+    msg = await ws.receive(timeout=10)
+    code = msg.data if msg.type == WSMsgType.CLOSE else ws.close_code
+    return msg.type in (WSMsgType.CLOSE, WSMsgType.CLOSED) and code == 4401
+
+
+async def _still_open(ws: Any) -> bool:
+    await ws.send_json({"type": "ping"})
+    while True:
+        frame = await ws.receive_json(timeout=10)
+        if frame["type"] == "pong":
+            return True
+
+
+async def test_live_sockets_close_with_their_sessions(
+    client: TestClient[Any, Any], aiohttp_client: Any
+) -> None:
+    other = await aiohttp_client(client.server)  # a second browser of the same agent
+    csrf = (await login(client, "ann@x.test"))["csrf_token"]
+    await login(other, "ann@x.test")
+    mine = await client.ws_connect("/api/v1/live")
+    theirs = await other.ws_connect("/api/v1/live")
+    for ws in (mine, theirs):
+        assert (await ws.receive_json(timeout=10))["type"] == "hello"
+    # A password change ends the other browser's session and its socket; this one stays.
+    resp = await client.post(
+        "/api/v1/me/password",
+        json={"current": PASSWORD, "new": "another-good-one"},
+        headers={"X-CSRF-Token": csrf},
+    )
+    assert resp.status == 200
+    assert await _closed_signed_out(theirs)
+    assert await _still_open(mine)
+    with pytest.raises(WSServerHandshakeError) as refused:
+        await other.ws_connect("/api/v1/live")
+    assert refused.value.status == 401
+    # Signing out closes this browser's socket, not the other browser's new one.
+    await login(other, "ann@x.test", "another-good-one")
+    kept = await other.ws_connect("/api/v1/live")
+    assert (await kept.receive_json(timeout=10))["type"] == "hello"
+    resp = await client.post("/api/v1/auth/logout", headers={"X-CSRF-Token": csrf})
+    assert resp.status == 200
+    assert await _closed_signed_out(mine)
+    assert await _still_open(kept)
+    await kept.close()

@@ -308,7 +308,10 @@ async def start_session(
 
 
 async def end_session(session: AsyncSession, session_id: str) -> None:
+    """Sign one browser out; its live sockets close too, in every process."""
     await session.execute(delete(AgentSession).where(AgentSession.id == session_id))
+    # The id is the token's hash, not the token: safe to put on the bus.
+    emit(session, "session_ended", session_id=session_id)
 
 
 async def end_sessions(session: AsyncSession, agent_id: int, *, keep: str | None = None) -> int:
@@ -317,9 +320,8 @@ async def end_sessions(session: AsyncSession, agent_id: int, *, keep: str | None
     if keep is not None:
         query = query.where(AgentSession.id != keep)
     result = await session.execute(query)
-    if keep is None:
-        # Live sockets of the account close too, in every process (helpdesk.live).
-        emit(session, "sessions_ended", agent_id=agent_id)
+    # Live sockets of those sessions close too, in every process (helpdesk.live).
+    emit(session, "sessions_ended", agent_id=agent_id, keep=keep)
     return int(getattr(result, "rowcount", 0) or 0)
 
 
