@@ -17,6 +17,8 @@ from dataclasses import asdict, dataclass, field, fields
 from types import MappingProxyType
 from typing import Any
 
+from omnidesk.untrusted import clean_text, clean_tree
+
 
 def _utcnow() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
@@ -61,6 +63,29 @@ class Attachment:
     path: str | None = None
 
 
+_TEXT_FIELDS = (
+    "channel",
+    "sender_id",
+    "dedupe_key",
+    "text",
+    "action",
+    "sender_name",
+    "sender_email",
+    "thread_key",
+    "subject",
+    "replaces",
+    "reply_to",
+)
+
+
+def _cleaned(value: Any) -> Any:
+    return clean_text(value) if isinstance(value, str) else value
+
+
+def _clean_attachment(attachment: Attachment) -> bool:
+    return all(_cleaned(v) == v for v in asdict(attachment).values())
+
+
 @dataclass(frozen=True, slots=True)
 class InboundMessage:
     """One message from a customer, whatever the channel.
@@ -92,6 +117,26 @@ class InboundMessage:
     ticket_ref: int | None = None
     # Sent by a machine (auto-reply, bounce): stored, never answered, so bots cannot loop.
     automated: bool = False
+
+    def __post_init__(self) -> None:
+        # Whatever the channel, the message is made storable before it is acknowledged:
+        # a NUL or a lone surrogate must not fail it later, after the platform was told
+        # it arrived.
+        for name in _TEXT_FIELDS:
+            value = getattr(self, name)
+            if isinstance(value, str) and (cleaned := clean_text(value)) != value:
+                object.__setattr__(self, name, cleaned)
+        if self.raw:
+            object.__setattr__(self, "raw", MappingProxyType(clean_tree(dict(self.raw))))
+        if any(not _clean_attachment(a) for a in self.attachments):
+            object.__setattr__(
+                self,
+                "attachments",
+                tuple(
+                    Attachment(**{k: _cleaned(v) for k, v in asdict(a).items()})
+                    for a in self.attachments
+                ),
+            )
 
     def to_dict(self) -> dict[str, Any]:
         data = {f.name: getattr(self, f.name) for f in fields(self)}

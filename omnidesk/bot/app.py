@@ -7,6 +7,7 @@ from pathlib import Path
 
 from aiohttp import web
 
+from omnidesk.bot.middlewares import MIDDLEWARES
 from omnidesk.bot.services import Services
 from omnidesk.config import Settings
 from omnidesk.escalation import asks_for_human, normalise_calendar
@@ -14,11 +15,9 @@ from omnidesk.helpdesk import (
     AdminAPI,
     AuthGuard,
     ConsoleAPI,
-    HTTPJSONError,
     PeopleAPI,
     PoliciesAPI,
     SearchAPI,
-    json_error,
     live_guard,
 )
 from omnidesk.helpdesk.catalogue import Catalogue
@@ -32,38 +31,12 @@ DEMO_PAGE = Path(__file__).resolve().parent.parent / "channels" / "webchat" / "s
 MAX_BODY_BYTES = 1024 * 1024
 
 
-@web.middleware
-async def json_errors(request: web.Request, handler: Handler) -> web.StreamResponse:
-    """API errors are JSON; nothing unexpected leaks a traceback to a stranger."""
-    try:
-        return await handler(request)
-    except HTTPJSONError:
-        raise
-    except web.HTTPException as exc:
-        if request.path.startswith("/api/"):
-            return json_error(exc.status, exc.reason.lower().replace(" ", "_"), exc.reason)
-        raise
-    except Exception:
-        request.app.logger.exception("unhandled error on %s %s", request.method, request.path)
-        if request.path.startswith("/api/"):
-            return json_error(500, "internal", "internal error")
-        raise web.HTTPInternalServerError() from None
-
-
-@web.middleware
-async def security_headers(request: web.Request, handler: Handler) -> web.StreamResponse:
-    response = await handler(request)
-    response.headers.setdefault("X-Content-Type-Options", "nosniff")
-    response.headers.setdefault("Referrer-Policy", "same-origin")
-    return response
-
-
 def create_app(settings: Settings, services: Services | None = None) -> web.Application:
     """Build the one aiohttp server; it owns the services' lifecycle unless given them."""
     svc = services or Services(settings)
     guard = AuthGuard(svc.sessionmaker, svc.bus, settings.auth, https=settings.https)
     app = web.Application(
-        middlewares=[security_headers, json_errors, guard.middleware()],
+        middlewares=[*MIDDLEWARES, guard.middleware()],
         client_max_size=MAX_BODY_BYTES,
     )
     app[SERVICES] = svc

@@ -13,6 +13,7 @@ from typing import Any
 
 from aiohttp import web
 
+from omnidesk import untrusted
 from omnidesk.helpdesk.actor import Actor
 from omnidesk.helpdesk.models import AgentRole
 
@@ -133,7 +134,7 @@ async def read_text(request: web.Request, max_bytes: int) -> str:
     """The request body as UTF-8 text, refusing oversized or undecodable bodies."""
     raw = await read_body(request, max_bytes)
     try:
-        return raw.decode("utf-8-sig")
+        return untrusted.clean_text(raw.decode("utf-8-sig"))
     except UnicodeDecodeError:
         raise HTTPJSONError(400, "invalid", "body is not UTF-8 text") from None
 
@@ -142,9 +143,9 @@ async def read_json(request: web.Request, max_bytes: int = MAX_JSON_BYTES) -> di
     """The request's JSON object body, refusing oversized, malformed or non-object bodies."""
     raw = await read_body(request, max_bytes)
     try:
-        data = json.loads(raw or b"{}")
-    except (ValueError, UnicodeDecodeError):
-        raise HTTPJSONError(400, "bad_json", "body is not valid JSON") from None
+        data = untrusted.loads(raw or b"{}")
+    except untrusted.UntrustedInput as exc:
+        raise HTTPJSONError(400, "bad_json", f"body is not usable JSON: {exc.reason}") from None
     if not isinstance(data, dict):
         raise HTTPJSONError(400, "bad_json", "body must be a JSON object")
     return data

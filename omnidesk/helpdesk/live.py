@@ -20,6 +20,7 @@ from urllib.parse import urlsplit
 from aiohttp import WSCloseCode, WSMsgType, web
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from omnidesk import untrusted
 from omnidesk.helpdesk import queries
 from omnidesk.helpdesk.actions import iso, message_dict
 from omnidesk.helpdesk.actor import Actor
@@ -155,8 +156,8 @@ class LiveHub:
 
     async def _client_frame(self, sock: AgentSocket, data: str) -> None:
         try:
-            frame = json.loads(data)
-        except ValueError:
+            frame = untrusted.loads(data)
+        except untrusted.UntrustedInput:
             frame = None
         if not isinstance(frame, dict):
             sock.send(_error("bad_frame", "frames must be JSON objects"))

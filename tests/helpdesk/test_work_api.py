@@ -17,7 +17,7 @@ from aiohttp import web
 from aiohttp.test_utils import TestClient
 from sqlalchemy import select
 
-from omnidesk.bot.app import json_errors
+from omnidesk.bot.middlewares import json_errors
 from omnidesk.helpdesk import Actor, EventBus, OutboxItem, unit_of_work
 from omnidesk.helpdesk.canned_api import CannedAPI
 from omnidesk.helpdesk.contacts_api import ContactsAPI

@@ -55,7 +55,7 @@ from omnidesk.channels.slack.convert import (
     parse_thread_key,
 )
 from omnidesk.channels.slack.delivery import BLOCK_ERRORS, error_code, receipt_for
-from omnidesk.channels.slack.glue import to_aiohttp_response, to_bolt_request
+from omnidesk.channels.slack.glue import to_aiohttp_response, to_bolt_request, unreadable
 from omnidesk.channels.slack.render import escape, post_arguments
 from omnidesk.channels.slack.threads import ThreadMemory
 from omnidesk.channels.slack.users import UserDirectory
@@ -216,6 +216,9 @@ class SlackChannel:
         except ChannelError as exc:
             log.warning("refused a Slack request from %s: %s", request.remote, exc)
             return web.json_response({"ok": False, "error": "invalid_signature"}, status=401)
+        reason = unreadable(body, request.content_type)
+        if reason is not None:
+            return web.json_response({"ok": False, "error": f"bad_body: {reason}"}, status=400)
         bolt_response = await self.app.async_dispatch(to_bolt_request(request, body))
         return to_aiohttp_response(bolt_response)
 

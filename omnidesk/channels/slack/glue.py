@@ -6,12 +6,32 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from urllib.parse import parse_qs
 
 from aiohttp import web
 from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_bolt.response import BoltResponse
 
+from omnidesk import untrusted
+
 _CHARSET = re.compile(r";\s*charset=utf-8", re.IGNORECASE)
+
+
+def unreadable(body: bytes, content_type: str) -> str | None:
+    """Why bolt could not read a signed body (it would fail with a 500), or None.
+
+    Events come as a JSON object; interactivity as a form whose ``payload`` is one."""
+    try:
+        if content_type.startswith("application/x-www-form-urlencoded"):
+            form = parse_qs(body.decode("utf-8", errors="replace"))
+            if "payload" not in form:
+                return None  # a slash command: plain form fields
+            value = untrusted.loads(form["payload"][0])
+        else:
+            value = untrusted.loads(body)
+    except untrusted.UntrustedInput as exc:
+        return exc.reason
+    return None if isinstance(value, dict) else "not a JSON object"
 
 
 def to_bolt_request(request: web.Request, body: bytes) -> AsyncBoltRequest:

@@ -8,11 +8,12 @@ read, so nothing a stranger sends is stored.
 from __future__ import annotations
 
 import hmac
-import json
 from typing import Any
 
 from aiohttp import web
 from telegram import Bot, Update
+
+from omnidesk import untrusted
 
 WEBHOOK_PATH = "/telegram/webhook"
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"  # noqa: S105 (a header name)
@@ -41,9 +42,9 @@ async def read_update(request: web.Request, bot: Bot | None) -> Update | web.Res
     if len(body) > MAX_UPDATE_BYTES:
         return _error(413, "update too large")
     try:
-        data: Any = json.loads(body)
-    except ValueError:
-        return _error(400, "body is not JSON")
+        data: Any = untrusted.loads(body)
+    except untrusted.UntrustedInput as exc:
+        return _error(400, f"body is not an update: {exc.reason}")
     if not isinstance(data, dict):
         return _error(400, "an update is a JSON object")
     try:

@@ -7,7 +7,6 @@ Frames are JSON objects; the protocol is described in the README.
 from __future__ import annotations
 
 import contextlib
-import json
 import logging
 import time
 from collections import defaultdict
@@ -17,6 +16,7 @@ from typing import Any
 
 from aiohttp import WSMsgType, web
 
+from omnidesk import untrusted
 from omnidesk.channels.base import (
     DeliveryReceipt,
     InboundMessage,
@@ -259,9 +259,9 @@ class WebchatChannel:
 
 def _parse(data: str) -> dict[str, Any]:
     try:
-        frame = json.loads(data)
-    except ValueError:
-        raise FrameError("bad_frame", "frames must be JSON objects") from None
+        frame = untrusted.loads(data)
+    except untrusted.UntrustedInput as exc:
+        raise FrameError("bad_frame", f"frames must be JSON objects ({exc.reason})") from None
     if not isinstance(frame, dict):
         raise FrameError("bad_frame", "frames must be JSON objects")
     return frame

@@ -213,6 +213,27 @@ async def test_forged_requests_are_refused_and_nothing_is_stored(
     assert slack.calls == []
 
 
+@pytest.mark.parametrize(
+    ("content_type", "body"),
+    [
+        ("application/json", b"[]"),
+        ("application/json", b"{"),
+        ("application/json", b'{"a":' + b"[" * 5000 + b"]" * 5000 + b"}"),
+        ("application/x-www-form-urlencoded", b"payload=%5B%5D"),
+        ("application/x-www-form-urlencoded", b"payload=%7B"),
+    ],
+)
+async def test_signed_but_unreadable_bodies_get_a_400(
+    workspace: Workspace, slack: FakeSlack, content_type: str, body: bytes
+) -> None:
+    headers = {"Content-Type": content_type, **signed_headers(body)}
+    resp = await workspace.client.post("/slack/events", data=body, headers=headers)
+    assert resp.status == 400
+    assert (await resp.json())["ok"] is False
+    assert await workspace.inbox_count() == 0
+    assert slack.calls == []
+
+
 @pytest.mark.parametrize("offset", [-400, +400, -120])
 async def test_stale_timestamps_are_refused(
     workspace: Workspace, slack: FakeSlack, offset: int

@@ -113,6 +113,8 @@ async def test_wrong_or_missing_secret_is_refused(
         (b'{"update_id": 1, "message": "not an object"}', 400),
         (b'{"update_id": 1, "message": {"message_id": 1}}', 400),
         (b'{"update_id": 1, "message": {"text": "' + b"x" * 300_000 + b'"}}', 413),
+        (b'{"update_id": 1, "x": ' + b"[" * 10_000 + b"]" * 10_000 + b"}", 400),
+        (b"\xff\xfe{}", 400),
     ],
 )
 async def test_malformed_bodies_are_refused(client: Client, body: bytes, status: int) -> None:
