@@ -3,11 +3,13 @@ real service: a team and an agent (with that team and a skill) made in the UI sh
 a keyword handoff rule made in the UI hands a web chat visitor who uses the word over to
 a person with the rule's reason; an SLA target and a business calendar edited in the UI
 are saved (a reload shows them); the server's refusals show in the form; an agent sees
-none of these views and is refused on their routes.
+none of these views and is refused on their routes, but has "My account" (password,
+API tokens shown once).
 """
 
 from __future__ import annotations
 
+import re
 import uuid
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -15,6 +17,7 @@ from typing import TYPE_CHECKING
 import pytest
 from playwright.async_api import Browser, Dialog, Page, expect
 
+from tests.e2e.conftest import Account, sign_in
 from tests.e2e.test_accounts import page_fetch
 from tests.e2e.test_admin_console import admin_api, open_console
 from tests.e2e.test_webchat_console import (
@@ -212,3 +215,48 @@ async def test_agent_sees_no_admin_views_and_is_refused(server: Server, browser:
         ("POST", "/api/v1/teams", {"name": "Sneaky"}),
     ):
         assert await page_fetch(page, method, path, body) == 403, (method, path)
+
+
+async def test_my_account_changes_the_password_and_makes_tokens(
+    server: Server, browser: Browser
+) -> None:
+    marker = uuid.uuid4().hex[:8]
+    account = Account(f"me-{marker}@e2e.test", "first-password-123", f"Me {marker}")
+    admin = await open_console(browser, server, server.admin)
+    body = {"email": account.email, "name": account.name, "password": account.password}
+    await admin_api(admin, server, "POST", "/agents", body)
+
+    context = await browser.new_context(viewport={"width": 1366, "height": 900})
+    page = await context.new_page()
+    page.on("dialog", lambda dialog: dialog.accept())
+    await sign_in(page, server, account)
+    await page.locator(".oc-account-open").click()
+    section = page.locator(".oc-admin[data-view='account']")
+    await expect(section).to_be_visible(timeout=UI_TIMEOUT_MS)
+
+    form = page.locator(".oc-password-form")
+    await form.get_by_label("Current password").fill("not-my-password")
+    await form.get_by_label("New password", exact=True).fill("second-password-456")
+    await form.get_by_label("New password again").fill("second-password-456")
+    await form.locator(".oc-password-save").click()
+    await expect(form.locator(".oc-form-error")).to_contain_text("current password is wrong")
+    await form.get_by_label("Current password").fill(account.password)
+    await form.locator(".oc-password-save").click()
+    await expect(form.locator(".oc-password-done")).to_be_visible(timeout=UI_TIMEOUT_MS)
+
+    tokens = page.locator(".oc-token-form")
+    await tokens.get_by_label("Token name").fill(f"script {marker}")
+    await tokens.locator(".oc-token-create").click()
+    secret_box = tokens.get_by_label("New token")
+    await expect(secret_box).to_have_value(re.compile(r"^odk_"), timeout=UI_TIMEOUT_MS)
+    secret = await secret_box.input_value()
+    bearer = {"Authorization": f"Bearer {secret}"}
+    assert (await page.request.get(server.url("/api/v1/me"), headers=bearer)).status == 200
+    row = tokens.locator(".oc-token-row").filter(has_text=f"script {marker}")
+    await row.get_by_role("button", name=f"Revoke token script {marker}").click()
+    await expect(row).to_contain_text("revoked", timeout=UI_TIMEOUT_MS)
+    assert (await page.request.get(server.url("/api/v1/me"), headers=bearer)).status == 401
+
+    await section.locator(".oc-account-close").click()
+    await expect(page.locator(".oc-main")).to_be_visible()
+    await context.close()

@@ -109,7 +109,7 @@ async function save() {
 }
 
 async function remove(calendar) {
-  if (!window.confirm(`Delete calendar ${calendar.name}? SLA targets using it then count every hour.`)) return;
+  if (!window.confirm(`Delete calendar ${calendar.name}? SLA targets using it then follow the default hours.`)) return;
   try {
     await api("DELETE", `/admin/calendars/${calendar.id}`);
     if (view.editing === calendar.id) ui.form.hidden = true;

@@ -35,7 +35,7 @@ function minutesInput(priority, what, value) {
 
 function render() {
   view.inputs.clear();
-  const pairs = [["", "Every hour counts"], ...view.calendars.map((c) => [c.id, c.name])];
+  const pairs = [["", "Default hours (settings)"], ...view.calendars.map((c) => [c.id, c.name])];
   ui.rows.replaceChildren(
     ...view.policies.map((policy) => {
       const first = minutesInput(policy.priority, "first response", policy.first_response_minutes);

@@ -22,7 +22,7 @@ import * as search from "./search.js";
 import * as shortcuts from "./shortcuts.js";
 
 const VIEW_KEY = "omnidesk.console_view";
-const VIEWS = ["conversations", "articles", "gaps", ...adminViews.VIEWS];
+const VIEWS = ["conversations", "articles", "gaps", ...adminViews.VIEWS, ...adminViews.OPEN_VIEWS];
 const FALLBACK_REFRESH_MS = 2500;
 
 const ui = {
@@ -33,6 +33,7 @@ const ui = {
   nav: $(".oc-nav"),
   navButtons: $$(".oc-nav-btn"),
   logout: $(".oc-logout"),
+  account: $(".oc-account-open"),
   agentLabel: $(".oc-agent-label"),
   agentName: $(".oc-agent-name"),
   liveState: $(".oc-live"),
@@ -89,7 +90,8 @@ function fallbackTick() {
 
 function showView(view) {
   const admin = api.auth.agent && api.auth.agent.role === "admin";
-  state.view = admin && VIEWS.includes(view) ? view : "conversations";
+  const allowed = admin ? VIEWS : ["conversations", ...adminViews.OPEN_VIEWS];
+  state.view = allowed.includes(view) ? view : "conversations";
   storageSet("sessionStorage", VIEW_KEY, state.view);
   for (const button of ui.navButtons) {
     const active = button.dataset.view === state.view;
@@ -97,6 +99,7 @@ function showView(view) {
     if (active) button.setAttribute("aria-current", "page");
     else button.removeAttribute("aria-current");
   }
+  ui.account.setAttribute("aria-pressed", String(state.view === "account"));
   ui.main.hidden = state.view !== "conversations";
   ui.articles.hidden = state.view !== "articles";
   ui.gaps.hidden = state.view !== "gaps";
@@ -109,7 +112,7 @@ function showView(view) {
 function showLogin() {
   live.stop();
   clearTimeout(state.timer);
-  for (const part of [ui.main, ui.articles, ui.gaps, ui.nav, ui.logout, ui.agentLabel]) part.hidden = true;
+  for (const part of [ui.main, ui.articles, ui.gaps, ui.nav, ui.logout, ui.account, ui.agentLabel]) part.hidden = true;
   adminViews.show(null);
   ui.login.hidden = false;
 }
@@ -117,6 +120,7 @@ function showLogin() {
 async function signedIn(agent) {
   ui.login.hidden = true;
   ui.logout.hidden = false;
+  ui.account.hidden = false;
   ui.agentLabel.hidden = false;
   ui.agentName.value = agent.name || "";
   ui.agentName.readOnly = true; // the account's own name
@@ -198,6 +202,11 @@ for (const button of ui.navButtons) {
   });
 }
 ui.logout.addEventListener("click", () => api.signOut(""));
+// The account page toggles: agents have no nav to leave it by.
+ui.account.addEventListener("click", () => {
+  if (state.view === "account") showView("conversations");
+  else if (articles.confirmDiscard()) showView("account");
+});
 
 shortcuts.init(
   {
