@@ -96,6 +96,16 @@ async def test_admin_adds_a_team_and_an_agent(
     await expect(form.get_by_label("Email")).to_have_value(email)
     await form.locator(".oc-agent-cancel").click()
 
+    # Edit: the form opens filled in; the row shows the change.
+    await row.get_by_role("button", name=f"Edit {name}").click()
+    await expect(form.get_by_label("Skills")).to_have_value("billing, refunds")
+    await expect(form.get_by_label(team_name)).to_be_checked()
+    await form.get_by_label("Skills").fill("billing, vip")
+    await form.get_by_label("Capacity").fill("6")
+    await form.locator(".oc-agent-save").click()
+    await expect(row.locator(".oc-agent-skills")).to_have_text("billing, vip")
+    await expect(row.locator(".oc-agent-capacity")).to_have_text("6")
+
     # Disable, then enable again, from the row.
     await row.get_by_role("button", name=f"Disable {name}").click()
     await expect(row.locator(".oc-agent-state")).to_have_text("disabled")
@@ -104,7 +114,7 @@ async def test_admin_adds_a_team_and_an_agent(
 
     listed = await admin_api(page, server, "GET", "/agents")
     agent = next(a for a in listed["agents"] if a["email"] == email)
-    assert agent["skills"] == ["billing", "refunds"]
+    assert agent["skills"] == ["billing", "vip"]
     assert [t["name"] for t in agent["teams"]] == [team_name]
     assert agent["active"] is True
     assert errors == []
@@ -138,6 +148,15 @@ async def test_keyword_rule_made_in_the_console_hands_over(
     assert conversation["state"] in ("queued", "assigned")
     assert conversation["ticket"]["reason"] == reason
     assert conversation["ticket"]["priority"] == "high"
+
+    # Off and on again from the row's check box.
+    toggle = rule.get_by_label(f"Rule Rule {marker} enabled")
+    await toggle.uncheck()
+    await expect(rule).to_have_class(re.compile(r"\boc-off\b"), timeout=UI_TIMEOUT_MS)
+    rules = await admin_api(page, server, "GET", "/admin/rules")
+    assert [r["enabled"] for r in rules["rules"] if r["reason"] == reason] == [False]
+    await toggle.check()
+    await expect(rule).not_to_have_class(re.compile(r"\boc-off\b"), timeout=UI_TIMEOUT_MS)
 
     await rule.get_by_role("button", name=f"Delete rule Rule {marker}").click()
     await expect(rule).to_have_count(0, timeout=UI_TIMEOUT_MS)

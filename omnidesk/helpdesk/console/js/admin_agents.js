@@ -116,6 +116,10 @@ async function save() {
   const done = await submitting(ui.form, async () => {
     if (!body.email) throw new Error("Give the agent an email address.");
     if (Number.isNaN(body.capacity)) throw new Error("Capacity must be a whole number.");
+    // A password set here ends every session of the account, this one too.
+    if (body.password && auth.agent && editing === auth.agent.id) {
+      throw new Error("Change your own password under My account.");
+    }
     if (editing === null) await api("POST", "/agents", body);
     else await api("PATCH", `/agents/${editing}`, body);
   });
@@ -123,7 +127,6 @@ async function save() {
   ui.form.hidden = true;
   ui.password.value = "";
   fire("directory:changed");
-  // Changing one's own password ends one's other sessions only; the list stays valid.
   await load().catch(report);
 }
 

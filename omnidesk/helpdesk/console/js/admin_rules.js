@@ -70,7 +70,12 @@ function summary(rule) {
 
 function item(rule) {
   const team = view.teams.find((t) => t.id === rule.team_id);
-  const toggle = el("input", { type: "checkbox", class: "oc-rule-enabled", checked: rule.enabled });
+  const toggle = el("input", {
+    type: "checkbox",
+    class: "oc-rule-enabled",
+    checked: rule.enabled,
+    "aria-label": `Rule ${rule.name} enabled`,
+  });
   toggle.addEventListener("change", () => setEnabled(rule, toggle));
   return el(
     "li",
