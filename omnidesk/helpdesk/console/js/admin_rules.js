@@ -59,13 +59,14 @@ function summary(rule) {
   const parts = {
     keyword: () => `says any of: ${list(c.keywords)}`,
     customer_request: () => (c.keywords ? `asks for a person, or says: ${list(c.keywords)}` : "asks for a person"),
-    unsure: () => `${c.turns || "the configured number of"} unsure answers in a row`,
+    unsure: () => `gets ${c.turns || 1} unsure ${(c.turns || 1) === 1 ? "answer" : "answers"} in a row`,
     not_helpful: () => "marks an answer not helpful",
-    attribute: () => ("equals" in c ? `contact ${c.attribute} = ${JSON.stringify(c.equals)}` : `contact ${c.attribute} is set`),
+    attribute: () =>
+      "equals" in c ? `has ${c.attribute} = ${JSON.stringify(c.equals)}` : `has a true ${c.attribute}`,
     channel: () => `writes on ${list(c.channels)}`,
   };
   const text = (parts[rule.trigger] || (() => rule.trigger))();
-  return c.skill ? `${text}; needs skill ${c.skill}` : text;
+  return c.skill ? `${text}; assigned to someone with skill ${c.skill}` : text;
 }
 
 function item(rule) {
