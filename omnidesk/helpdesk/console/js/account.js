@@ -5,7 +5,7 @@
  */
 import { api, report } from "./api.js";
 import { $, clockTime, el, fire } from "./dom.js";
-import { badge, rowButton, submitting } from "./admin_kit.js";
+import { badge, confirmThen, rowButton, submitting } from "./admin_kit.js";
 
 const ui = {
   passwordForm: $(".oc-password-form"),
@@ -83,14 +83,11 @@ async function createToken() {
   await loadTokens().catch(report);
 }
 
-async function revoke(token) {
-  if (!window.confirm(`Revoke token ${token.name}? Scripts using it stop working.`)) return;
-  try {
+function revoke(token) {
+  return confirmThen(`Revoke token ${token.name}? Scripts using it stop working.`, async () => {
     await api("DELETE", `/me/tokens/${token.id}`);
     await loadTokens();
-  } catch (err) {
-    report(err);
-  }
+  });
 }
 
 export function init() {

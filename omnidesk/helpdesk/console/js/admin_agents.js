@@ -9,6 +9,7 @@ import { $, el, fire } from "./dom.js";
 import {
   badge,
   checkedIds,
+  confirmThen,
   fillChecks,
   intValue,
   openForm,
@@ -16,6 +17,7 @@ import {
   rowButton,
   splitList,
   submitting,
+  wireForm,
 } from "./admin_kit.js";
 
 const ui = {
@@ -130,30 +132,16 @@ async function save() {
   await load().catch(report);
 }
 
-async function setActive(agent, active) {
-  if (!active && !window.confirm(`Disable ${agent.name}? Their sessions and API tokens stop working.`)) return;
-  if (!active && auth.agent && agent.id === auth.agent.id) {
-    if (!window.confirm("This is your own account: you will be signed out. Go on?")) return;
-  }
-  try {
+function setActive(agent, active) {
+  const own = auth.agent && agent.id === auth.agent.id ? " This is your own account: you will be signed out." : "";
+  const question = active ? null : `Disable ${agent.name}? Their sessions and API tokens stop working.${own}`;
+  return confirmThen(question, async () => {
     await api("PATCH", `/agents/${agent.id}`, { active });
     fire("directory:changed");
     await load();
-  } catch (err) {
-    report(err);
-  }
+  });
 }
 
 export function init() {
-  ui.add.addEventListener("click", () => {
-    fill(null);
-    openForm(ui.form, "Add an agent");
-  });
-  ui.cancel.addEventListener("click", () => {
-    ui.form.hidden = true;
-  });
-  ui.form.addEventListener("submit", (event) => {
-    event.preventDefault();
-    save();
-  });
+  wireForm(ui.form, { add: ui.add, addTitle: "Add an agent", cancel: ui.cancel, reset: () => fill(null), save });
 }

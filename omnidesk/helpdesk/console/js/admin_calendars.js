@@ -6,7 +6,7 @@
  */
 import { api, report } from "./api.js";
 import { $, el, fire } from "./dom.js";
-import { openForm, rowButton, splitList, submitting } from "./admin_kit.js";
+import { confirmThen, openForm, rowButton, splitList, submitting, wireForm } from "./admin_kit.js";
 
 const DAYS = { mon: "Monday", tue: "Tuesday", wed: "Wednesday", thu: "Thursday", fri: "Friday", sat: "Saturday", sun: "Sunday" };
 
@@ -108,16 +108,14 @@ async function save() {
   await load().catch(report);
 }
 
-async function remove(calendar) {
-  if (!window.confirm(`Delete calendar ${calendar.name}? SLA targets using it then follow the default hours.`)) return;
-  try {
+function remove(calendar) {
+  const question = `Delete calendar ${calendar.name}? SLA targets using it then follow the default hours.`;
+  return confirmThen(question, async () => {
     await api("DELETE", `/admin/calendars/${calendar.id}`);
     if (view.editing === calendar.id) ui.form.hidden = true;
     fire("calendars:changed");
     await load();
-  } catch (err) {
-    report(err);
-  }
+  });
 }
 
 function buildDayInputs() {
@@ -140,15 +138,5 @@ function buildDayInputs() {
 
 export function init() {
   buildDayInputs();
-  ui.add.addEventListener("click", () => {
-    fill(null);
-    openForm(ui.form, "Add a calendar");
-  });
-  ui.cancel.addEventListener("click", () => {
-    ui.form.hidden = true;
-  });
-  ui.form.addEventListener("submit", (event) => {
-    event.preventDefault();
-    save();
-  });
+  wireForm(ui.form, { add: ui.add, addTitle: "Add a calendar", cancel: ui.cancel, reset: () => fill(null), save });
 }

@@ -112,3 +112,32 @@ export function openForm(form, title) {
   if (first) first.focus();
   form.scrollIntoView({ block: "nearest" });
 }
+
+/**
+ * The usual wiring of an add/edit form: ``add`` opens it empty (``reset``), ``cancel``
+ * hides it, submitting it runs ``save``.
+ */
+export function wireForm(form, { add, addTitle, cancel, reset, save }) {
+  add.addEventListener("click", () => {
+    reset();
+    openForm(form, addTitle);
+  });
+  cancel.addEventListener("click", () => {
+    form.hidden = true;
+  });
+  form.addEventListener("submit", (event) => {
+    event.preventDefault();
+    save();
+  });
+}
+
+/** Ask ``question`` (none: no need); when confirmed run ``work``, a refusal shown as the
+ * error toast. */
+export async function confirmThen(question, work) {
+  if (question && !window.confirm(question)) return;
+  try {
+    await work();
+  } catch (err) {
+    report(err);
+  }
+}

@@ -7,7 +7,18 @@
  */
 import { api, report } from "./api.js";
 import { $, $$, el } from "./dom.js";
-import { badge, fillSelect, intValue, openForm, people, rowButton, splitList, submitting } from "./admin_kit.js";
+import {
+  badge,
+  confirmThen,
+  fillSelect,
+  intValue,
+  openForm,
+  people,
+  rowButton,
+  splitList,
+  submitting,
+  wireForm,
+} from "./admin_kit.js";
 
 const TRIGGERS = {
   keyword: "Keywords",
@@ -211,30 +222,17 @@ async function setEnabled(rule, toggle) {
   }
 }
 
-async function remove(rule) {
-  if (!window.confirm(`Delete rule ${rule.name}?`)) return;
-  try {
+function remove(rule) {
+  return confirmThen(`Delete rule ${rule.name}?`, async () => {
     await api("DELETE", `/admin/rules/${rule.id}`);
     if (view.editing === rule.id) ui.form.hidden = true;
     await load();
-  } catch (err) {
-    report(err);
-  }
+  });
 }
 
 export function init() {
   fillSelect(ui.trigger, Object.entries(TRIGGERS));
   fillSelect(ui.priority, [["", "Default priority"], ...PRIORITIES.map((p) => [p, p])]);
   ui.trigger.addEventListener("change", showConditionFields);
-  ui.add.addEventListener("click", () => {
-    fill(null);
-    openForm(ui.form, "Add a rule");
-  });
-  ui.cancel.addEventListener("click", () => {
-    ui.form.hidden = true;
-  });
-  ui.form.addEventListener("submit", (event) => {
-    event.preventDefault();
-    save();
-  });
+  wireForm(ui.form, { add: ui.add, addTitle: "Add a rule", cancel: ui.cancel, reset: () => fill(null), save });
 }

@@ -5,7 +5,17 @@
  */
 import { api, report } from "./api.js";
 import { $, el, fire } from "./dom.js";
-import { badge, checkedIds, fillChecks, openForm, people, rowButton, submitting } from "./admin_kit.js";
+import {
+  badge,
+  checkedIds,
+  confirmThen,
+  fillChecks,
+  openForm,
+  people,
+  rowButton,
+  submitting,
+  wireForm,
+} from "./admin_kit.js";
 
 const ASSIGNMENT = { round_robin: "round robin", least_busy: "least busy", manual: "manual" };
 
@@ -88,28 +98,15 @@ async function save() {
   await load().catch(report);
 }
 
-async function remove(team) {
-  if (!window.confirm(`Delete team ${team.name}? Its members keep their accounts.`)) return;
-  try {
+function remove(team) {
+  return confirmThen(`Delete team ${team.name}? Its members keep their accounts.`, async () => {
     await api("DELETE", `/teams/${team.id}`);
     if (view.editing === team.id) ui.form.hidden = true;
     fire("directory:changed");
     await load();
-  } catch (err) {
-    report(err);
-  }
+  });
 }
 
 export function init() {
-  ui.add.addEventListener("click", () => {
-    fill(null);
-    openForm(ui.form, "Create a team");
-  });
-  ui.cancel.addEventListener("click", () => {
-    ui.form.hidden = true;
-  });
-  ui.form.addEventListener("submit", (event) => {
-    event.preventDefault();
-    save();
-  });
+  wireForm(ui.form, { add: ui.add, addTitle: "Create a team", cancel: ui.cancel, reset: () => fill(null), save });
 }
