@@ -38,14 +38,19 @@ pytestmark = pytest.mark.e2e
 ADMIN_VIEWS = ("agents", "teams", "rules", "sla")
 
 
-async def admin_console(browser: Browser, server: Server, view: str) -> Page:
-    """The admin's console on ``view``; confirm() dialogs are accepted."""
-    page = await open_console(browser, server, server.admin)
+def accept_dialogs(page: Page) -> None:
+    """Say yes to every confirm() the page asks."""
 
     async def accept(dialog: Dialog) -> None:
         await dialog.accept()
 
     page.on("dialog", accept)
+
+
+async def admin_console(browser: Browser, server: Server, view: str) -> Page:
+    """The admin's console on ``view``; confirm() dialogs are accepted."""
+    page = await open_console(browser, server, server.admin)
+    accept_dialogs(page)
     await expect(page.locator(".oc-nav")).to_be_visible(timeout=UI_TIMEOUT_MS)
     await page.locator(f".oc-nav-btn[data-view='{view}']").click()
     await expect(page.locator(f".oc-admin[data-view='{view}']")).to_be_visible()
@@ -247,7 +252,7 @@ async def test_my_account_changes_the_password_and_makes_tokens(
 
     context = await browser.new_context(viewport={"width": 1366, "height": 900})
     page = await context.new_page()
-    page.on("dialog", lambda dialog: dialog.accept())
+    accept_dialogs(page)
     await sign_in(page, server, account)
     await page.locator(".oc-account-open").click()
     section = page.locator(".oc-admin[data-view='account']")
