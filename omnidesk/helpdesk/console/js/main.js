@@ -5,6 +5,7 @@
  * over the WebSocket, or by refreshing every few seconds only while it is down.
  * Plain ES modules, no build step; every text from the API goes in as text.
  */
+import * as adminViews from "./admin.js";
 import * as api from "./api.js";
 import * as articles from "./articles.js";
 import * as composer from "./composer.js";
@@ -21,7 +22,7 @@ import * as search from "./search.js";
 import * as shortcuts from "./shortcuts.js";
 
 const VIEW_KEY = "omnidesk.console_view";
-const VIEWS = ["conversations", "articles", "gaps"];
+const VIEWS = ["conversations", "articles", "gaps", ...adminViews.VIEWS, ...adminViews.OPEN_VIEWS];
 const FALLBACK_REFRESH_MS = 2500;
 
 const ui = {
@@ -32,6 +33,7 @@ const ui = {
   nav: $(".oc-nav"),
   navButtons: $$(".oc-nav-btn"),
   logout: $(".oc-logout"),
+  account: $(".oc-account-open"),
   agentLabel: $(".oc-agent-label"),
   agentName: $(".oc-agent-name"),
   liveState: $(".oc-live"),
@@ -88,7 +90,8 @@ function fallbackTick() {
 
 function showView(view) {
   const admin = api.auth.agent && api.auth.agent.role === "admin";
-  state.view = admin && VIEWS.includes(view) ? view : "conversations";
+  const allowed = admin ? VIEWS : ["conversations", ...adminViews.OPEN_VIEWS];
+  state.view = allowed.includes(view) ? view : "conversations";
   storageSet("sessionStorage", VIEW_KEY, state.view);
   for (const button of ui.navButtons) {
     const active = button.dataset.view === state.view;
@@ -96,9 +99,11 @@ function showView(view) {
     if (active) button.setAttribute("aria-current", "page");
     else button.removeAttribute("aria-current");
   }
+  ui.account.setAttribute("aria-pressed", String(state.view === "account"));
   ui.main.hidden = state.view !== "conversations";
   ui.articles.hidden = state.view !== "articles";
   ui.gaps.hidden = state.view !== "gaps";
+  adminViews.show(state.view);
   if (state.view === "conversations") refreshSoon(0);
   if (state.view === "articles") articles.loadArticles().catch(api.report);
   if (state.view === "gaps") gaps.loadGaps().catch(api.report);
@@ -107,25 +112,32 @@ function showView(view) {
 function showLogin() {
   live.stop();
   clearTimeout(state.timer);
-  for (const part of [ui.main, ui.articles, ui.gaps, ui.nav, ui.logout, ui.agentLabel]) part.hidden = true;
+  for (const part of [ui.main, ui.articles, ui.gaps, ui.nav, ui.logout, ui.account, ui.agentLabel]) part.hidden = true;
+  adminViews.show(null);
   ui.login.hidden = false;
 }
 
 async function signedIn(agent) {
   ui.login.hidden = true;
   ui.logout.hidden = false;
+  ui.account.hidden = false;
   ui.agentLabel.hidden = false;
   ui.agentName.value = agent.name || "";
   ui.agentName.readOnly = true; // the account's own name
   ui.nav.hidden = agent.role !== "admin";
-  const directory = await api.api("GET", "/directory").catch(() => ({ agents: [], teams: [] }));
-  list.setDirectory(directory);
-  controls.setDirectory(directory);
+  await loadDirectory();
   composer.loadCanned().catch(api.report);
   notify.loadBell().catch(api.report);
   live.start();
   const saved = storageGet("sessionStorage", VIEW_KEY);
   showView(VIEWS.includes(saved) ? saved : "conversations");
+}
+
+/** Agents and teams for the filters and the assign menu (again when an admin changes them). */
+async function loadDirectory() {
+  const directory = await api.api("GET", "/directory").catch(() => ({ agents: [], teams: [] }));
+  list.setDirectory(directory);
+  controls.setDirectory(directory);
 }
 
 async function start() {
@@ -148,7 +160,7 @@ api.whenSignedOut(() => {
 
 // -- wiring -------------------------------------------------------------------------------
 
-for (const module of [list, search, conversation, composer, controls, contact, notify, articles, evaluation, gaps]) {
+for (const module of [list, search, conversation, composer, controls, contact, notify, articles, evaluation, gaps, adminViews]) {
   module.init();
 }
 
@@ -166,6 +178,7 @@ on("conversation:read", () => refreshSoon());
 on("contact:changed", () => refreshSoon(0));
 on("list:changed", () => refreshSoon(0));
 on("nav", (view) => showView(view));
+on("directory:changed", () => loadDirectory());
 on("live:conversation", () => refreshSoon());
 on("live:message", (frame) => {
   list.showMessage(frame.conversation_id, frame.message);
@@ -192,6 +205,11 @@ for (const button of ui.navButtons) {
   });
 }
 ui.logout.addEventListener("click", () => api.signOut(""));
+// The account page toggles: agents have no nav to leave it by.
+ui.account.addEventListener("click", () => {
+  if (state.view === "account") showView("conversations");
+  else if (articles.confirmDiscard()) showView("account");
+});
 
 shortcuts.init(
   {
