@@ -212,6 +212,23 @@ async def test_sla_target_and_calendar_are_saved(
         by_priority = {p["priority"]: p for p in sla["policies"]}
         assert by_priority["urgent"]["first_response_minutes"] == 27
 
+        # A team counts its SLA clocks in that calendar's hours.
+        await page.locator(".oc-nav-btn[data-view='teams']").click()
+        await page.locator(".oc-team-new").click()
+        team_form = page.locator(".oc-team-form")
+        await team_form.get_by_label("Name").fill(f"Berlin {marker}")
+        await team_form.get_by_label("Business hours").select_option(label=f"Office {marker}")
+        await team_form.locator(".oc-team-save").click()
+        team_row = page.locator(".oc-team-row").filter(has_text=f"Berlin {marker}")
+        await expect(team_row).to_contain_text(f"hours: Office {marker}", timeout=UI_TIMEOUT_MS)
+        teams = (await admin_api(page, server, "GET", "/teams"))["teams"]
+        [team] = [t for t in teams if t["name"] == f"Berlin {marker}"]
+        calendars = (await admin_api(page, server, "GET", "/admin/calendars"))["calendars"]
+        [office] = [c for c in calendars if c["name"] == f"Office {marker}"]
+        assert team["calendar_id"] == office["id"]
+        await admin_api(page, server, "DELETE", f"/teams/{team['id']}")
+        await page.locator(".oc-nav-btn[data-view='sla']").click()
+
         await calendar.get_by_role("button", name=f"Delete calendar Office {marker}").click()
         await expect(calendar).to_have_count(0, timeout=UI_TIMEOUT_MS)
     finally:

@@ -33,6 +33,7 @@ from omnidesk.helpdesk.models import (
     ApiToken,
     AssignmentMode,
     Availability,
+    BusinessCalendar,
     LoginAttempt,
     Team,
     TeamMember,
@@ -226,8 +227,25 @@ async def _team_name_free(session: AsyncSession, name: str, team_id: int | None 
         raise ActionError("name_taken", "a team with this name exists")
 
 
+async def _team_calendar(session: AsyncSession, changes: dict[str, Any]) -> dict[str, Any]:
+    """``calendar_id``: the business hours the team's SLA clocks count (null: the default)."""
+    if "calendar_id" not in changes:
+        return {}
+    calendar_id = changes["calendar_id"]
+    if calendar_id is None:
+        return {"calendar_id": None}
+    if (
+        not isinstance(calendar_id, int)
+        or isinstance(calendar_id, bool)
+        or not 0 < calendar_id < 2**31
+        or await session.get(BusinessCalendar, calendar_id) is None
+    ):
+        raise ActionError("invalid", "'calendar_id' must be the id of a business calendar")
+    return {"calendar_id": calendar_id}
+
+
 async def create_team(session: AsyncSession, changes: dict[str, Any], by: Actor) -> Team:
-    values = _team_fields(changes)
+    values = _team_fields(changes) | await _team_calendar(session, changes)
     if "name" not in values:
         raise ActionError("invalid", "'name' must be a non-empty string")
     await _team_name_free(session, values["name"])
@@ -244,7 +262,7 @@ async def create_team(session: AsyncSession, changes: dict[str, Any], by: Actor)
 async def update_team(
     session: AsyncSession, team: Team, changes: dict[str, Any], by: Actor
 ) -> Team:
-    values = _team_fields(changes)
+    values = _team_fields(changes) | await _team_calendar(session, changes)
     if "name" in values:
         await _team_name_free(session, values["name"], team.id)
     for key, value in values.items():

@@ -78,6 +78,7 @@ async def team_dict(session: AsyncSession, team: Team) -> dict[str, Any]:
         "name": team.name,
         "description": team.description,
         "assignment": team.assignment,
+        "calendar_id": team.calendar_id,
         "members": sorted(members.all()),
     }
 

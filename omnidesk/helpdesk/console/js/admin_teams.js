@@ -27,16 +27,18 @@ const ui = {
   name: $(".oc-team-in-name"),
   description: $(".oc-team-in-description"),
   assignment: $(".oc-team-in-assignment"),
+  calendar: $(".oc-team-in-calendar"),
   members: $(".oc-team-in-members"),
   save: $(".oc-team-save"),
   cancel: $(".oc-team-cancel"),
 };
 
-const view = { agents: [], editing: null }; // editing: the team's id, or null
+const view = { agents: [], calendars: [], editing: null }; // editing: the team's id, or null
 
 export async function load() {
-  const { agents, teams } = await people();
+  const [{ agents, teams }, calendars] = await Promise.all([people(), api("GET", "/admin/calendars")]);
   view.agents = agents;
+  view.calendars = Array.isArray(calendars.calendars) ? calendars.calendars : [];
   const names = new Map(agents.map((a) => [a.id, a.name]));
   ui.rows.replaceChildren(...teams.map((team) => item(team, names)));
   ui.empty.hidden = teams.length > 0;
@@ -52,6 +54,7 @@ function item(team, names) {
       { class: "oc-admin-item-main" },
       el("h3", { class: "oc-team-name", text: team.name }),
       badge(ASSIGNMENT[team.assignment] || team.assignment || ""),
+      team.calendar_id ? badge(calendarName(team.calendar_id)) : null,
       team.description ? el("p", { class: "oc-muted", text: team.description }) : null,
       el("p", { class: "oc-team-members", text: members.length ? `Members: ${members.join(", ")}` : "No members" }),
     ),
@@ -64,12 +67,22 @@ function item(team, names) {
   );
 }
 
+function calendarName(id) {
+  const found = view.calendars.find((c) => c.id === id);
+  return found ? `hours: ${found.name}` : `hours: #${id}`;
+}
+
 function fill(team) {
   const t = team || {};
   view.editing = team ? team.id : null;
   ui.name.value = t.name || "";
   ui.description.value = t.description || "";
   ui.assignment.value = t.assignment || "round_robin";
+  ui.calendar.replaceChildren(
+    el("option", { value: "", text: "Default hours" }),
+    ...view.calendars.map((c) => el("option", { value: String(c.id), text: c.name })),
+  );
+  ui.calendar.value = t.calendar_id ? String(t.calendar_id) : "";
   fillChecks(ui.members, view.agents.filter((a) => a.active || (t.members || []).includes(a.id)), t.members);
   ui.save.textContent = team ? "Save" : "Create team";
 }
@@ -84,6 +97,7 @@ async function save() {
     name: ui.name.value.trim(),
     description: ui.description.value.trim(),
     assignment: ui.assignment.value,
+    calendar_id: ui.calendar.value ? Number(ui.calendar.value) : null,
     members: checkedIds(ui.members),
   };
   const editing = view.editing;
