@@ -26,6 +26,16 @@ NAMING = {
 }
 
 
+# Primary keys are INTEGER on both backends: a larger id names no row, and PostgreSQL
+# refuses it as a parameter, so it is checked against this before any query.
+MAX_ID = 2**31 - 1
+
+
+def is_row_id(value: object) -> bool:
+    """Whether ``value`` could be a row's id (a positive integer in the key's range)."""
+    return isinstance(value, int) and not isinstance(value, bool) and 0 < value <= MAX_ID
+
+
 def utcnow() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 

@@ -21,6 +21,7 @@ from aiohttp import WSCloseCode, WSMsgType, web
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from omnidesk import untrusted
+from omnidesk.db import is_row_id
 from omnidesk.helpdesk import queries
 from omnidesk.helpdesk.actions import iso, message_dict
 from omnidesk.helpdesk.actor import Actor
@@ -353,7 +354,7 @@ def _agent(actor: Actor) -> dict[str, Any]:
 
 
 def _is_id(value: object) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool) and 0 < value < 2**63
+    return is_row_id(value)
 
 
 def _origin_of(url: str) -> str:

@@ -16,7 +16,7 @@ from aiohttp import web
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from omnidesk.db import utcnow
+from omnidesk.db import is_row_id, utcnow
 from omnidesk.helpdesk import actions
 from omnidesk.helpdesk.auth import directory
 from omnidesk.helpdesk.auth.crypto import verify_password_async
@@ -32,6 +32,7 @@ from omnidesk.helpdesk.http import (
     read_json,
 )
 from omnidesk.helpdesk.models import Agent, ApiToken, Team
+from omnidesk.helpdesk.work_http import path_id
 
 CONSOLE_DIR = Path(__file__).parent / "console"
 SIGNIN_CSP = (
@@ -238,7 +239,7 @@ class PeopleAPI:
     async def revoke_token(self, request: web.Request) -> web.Response:
         actor = actor_of(request)
         async with unit_of_work(self._sessionmaker, self._bus) as session:
-            token = await session.get(ApiToken, int(request.match_info["id"]))
+            token = await session.get(ApiToken, path_id(request))
             if token is None or token.agent_id != actor.agent_id:
                 raise HTTPJSONError(404, "not_found", "no such token")
             await actions.revoke_api_token(session, token, actor)
@@ -278,7 +279,7 @@ class PeopleAPI:
         data = await read_json(request)
         actor = actor_of(request)
         async with unit_of_work(self._sessionmaker, self._bus) as session:
-            agent = await self._agent(session, int(request.match_info["id"]))
+            agent = await self._agent(session, path_id(request))
             try:
                 await actions.update_agent(session, agent, data, actor)
                 if "password" in data:
@@ -320,7 +321,7 @@ class PeopleAPI:
         async with unit_of_work(self._sessionmaker, self._bus) as session:
             team = await self._team(session, request)
             await actions.delete_team(session, team, actor_of(request))
-        return web.json_response({"deleted": int(request.match_info["id"])})
+        return web.json_response({"deleted": path_id(request)})
 
     # -- helpers ---------------------------------------------------------------------------
 
@@ -331,7 +332,7 @@ class PeopleAPI:
         return agent
 
     async def _team(self, session: AsyncSession, request: web.Request) -> Team:
-        team = await session.get(Team, int(request.match_info["id"]))
+        team = await session.get(Team, path_id(request))
         if team is None:
             raise HTTPJSONError(404, "not_found", "no such team")
         return team
@@ -339,8 +340,6 @@ class PeopleAPI:
 
 def _ids(data: dict[str, Any], name: str) -> list[int]:
     value = data.get(name)
-    if not isinstance(value, list) or not all(
-        isinstance(i, int) and not isinstance(i, bool) for i in value
-    ):
+    if not isinstance(value, list) or not all(is_row_id(i) for i in value):
         raise HTTPJSONError(400, "invalid", f"'{name}' must be a list of ids")
     return value

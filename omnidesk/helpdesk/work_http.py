@@ -11,6 +11,7 @@ from typing import Any
 from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from omnidesk.db import MAX_ID
 from omnidesk.helpdesk.actions import ActionError
 from omnidesk.helpdesk.actor import Actor
 from omnidesk.helpdesk.http import HTTPJSONError, actor_of
@@ -22,7 +23,6 @@ Guard = Callable[[AgentRole, Handler], Handler]
 
 _STATUS = {"invalid": 400, "empty": 400, "too_long": 400, "not_found": 404}
 # Ids are 32-bit integers in the database; a larger one cannot exist.
-MAX_ID = 2**31 - 1
 
 
 @contextmanager

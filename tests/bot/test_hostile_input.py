@@ -136,3 +136,27 @@ async def test_every_answer_carries_the_security_headers(client: TestClient[Any,
     assert resp.headers["Cache-Control"] == "no-store"
     signin = await client.get("/signin")
     assert "default-src 'none'" in signin.headers["Content-Security-Policy"]
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "body"),
+    [
+        ("GET", "/api/v1/conversations/9223372036854775808", None),
+        ("GET", "/api/v1/conversations/3000000000", None),
+        ("GET", "/api/v1/conversations?assignee_id=3000000000", None),
+        ("GET", "/api/v1/contacts/3000000000", None),
+        ("PATCH", "/api/v1/agents/99999999999", {"name": "x"}),
+        ("PATCH", "/api/v1/teams/3000000000", {"name": "x"}),
+        ("POST", "/api/v1/teams", {"name": "Big ids", "members": [3000000000]}),
+        ("POST", "/api/v1/teams", {"name": "Big calendar", "calendar_id": 3000000000}),
+        ("DELETE", "/api/v1/me/tokens/99999999999", None),
+        ("GET", "/api/v1/admin/rules/999999999", None),
+        ("GET", "/api/v1/articles/some-slug/revisions/999999999", None),
+    ],
+)
+async def test_ids_beyond_the_key_range_are_4xx(
+    client: TestClient[Any, Any], method: str, path: str, body: Any
+) -> None:
+    headers = await client_bearer(client, "admin")
+    resp = await client.request(method, path, json=body, headers=headers)
+    assert 400 <= resp.status < 500, (resp.status, await resp.text())

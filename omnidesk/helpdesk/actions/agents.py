@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from omnidesk.db import utcnow
+from omnidesk.db import is_row_id, utcnow
 from omnidesk.helpdesk.actions.base import ActionError
 from omnidesk.helpdesk.actor import Actor
 from omnidesk.helpdesk.auth.crypto import (
@@ -192,8 +192,8 @@ async def set_agent_teams(
 
 async def _existing(session: AsyncSession, model: type[Any], ids: Iterable[int]) -> set[int]:
     wanted = set(ids)
-    if any(not isinstance(i, int) or isinstance(i, bool) for i in wanted):
-        raise ActionError("invalid", "ids must be integers")
+    if not all(is_row_id(i) for i in wanted):
+        raise ActionError("invalid", "ids must be positive integers")
     found = set((await session.scalars(select(model.id).where(model.id.in_(wanted)))).all())
     if found != wanted:
         raise ActionError("not_found", f"unknown ids: {sorted(wanted - found)}")
@@ -234,12 +234,7 @@ async def _team_calendar(session: AsyncSession, changes: dict[str, Any]) -> dict
     calendar_id = changes["calendar_id"]
     if calendar_id is None:
         return {"calendar_id": None}
-    if (
-        not isinstance(calendar_id, int)
-        or isinstance(calendar_id, bool)
-        or not 0 < calendar_id < 2**31
-        or await session.get(BusinessCalendar, calendar_id) is None
-    ):
+    if not is_row_id(calendar_id) or await session.get(BusinessCalendar, calendar_id) is None:
         raise ActionError("invalid", "'calendar_id' must be the id of a business calendar")
     return {"calendar_id": calendar_id}
 
