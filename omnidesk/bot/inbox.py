@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import datetime as dt
+import hashlib
 import logging
 
 from sqlalchemy.exc import DBAPIError, IntegrityError, InterfaceError, OperationalError
@@ -41,6 +42,15 @@ def order_key(inbound: InboundMessage) -> str:
     return f"{inbound.channel}:{inbound.sender_id}:{inbound.thread_key}"
 
 
+def inbox_key(inbound: InboundMessage) -> str:
+    """The key a redelivery of this message repeats: the platform's id for it, scoped to
+    its sender. An id a stranger can choose (an email's Message-ID, a web chat client id)
+    must not let one sender suppress another's message by sending first; hashed, so a
+    long sender and id never overflow the column."""
+    scoped = f"{inbound.sender_id}\x00{inbound.dedupe_key}".encode()
+    return f"{inbound.channel}:{hashlib.sha256(scoped).hexdigest()}"
+
+
 class Inbox:
     """Accepts inbound messages and runs the workers that hand them to the router."""
 
@@ -66,7 +76,7 @@ class Inbox:
                 actions.accept_inbound(
                     session,
                     channel=inbound.channel,
-                    dedupe_key=f"{inbound.channel}:{inbound.dedupe_key}",
+                    dedupe_key=inbox_key(inbound),
                     order_key=order_key(inbound),
                     payload=inbound.to_dict(),
                 )

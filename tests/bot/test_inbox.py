@@ -10,7 +10,7 @@ import datetime as dt
 from sqlalchemy import select, update
 from sqlalchemy.exc import OperationalError
 
-from omnidesk.bot.inbox import MAX_ATTEMPTS
+from omnidesk.bot.inbox import MAX_ATTEMPTS, inbox_key
 from omnidesk.bot.services import Services
 from omnidesk.channels import InboundMessage, InboundResult
 from omnidesk.db import utcnow
@@ -39,7 +39,8 @@ async def test_order_per_conversation_parallel_across(services: Services) -> Non
     second = await inbox._claim()
     assert first is not None and second is not None
     # a2 waits while a1 is in flight; b1 goes ahead in parallel.
-    assert (first.dedupe_key, second.dedupe_key) == ("test:a1", "test:b1")
+    expected = (inbox_key(inbound("a", "a1")), inbox_key(inbound("b", "b1")))
+    assert (first.dedupe_key, second.dedupe_key) == expected
     assert await inbox._claim() is None
 
 
@@ -98,7 +99,7 @@ async def test_router_error_parks_at_once_and_hands_over(services: Services) -> 
     await inbox.accept(inbound("a", "a1", "how do I reset my password?"))
     await inbox.accept(inbound("a", "a2", "anyone there?"))
     assert await inbox.process_one()
-    item = await _item(services, "test:a1")
+    item = await _item(services, inbox_key(inbound("a", "a1")))
     assert item.state == InboxState.FAILED and item.attempts == 1
     assert item.error == "router error: RuntimeError: router bug"
     events = await _handed_to_a_person(services, "a")
@@ -109,7 +110,7 @@ async def test_router_error_parks_at_once_and_hands_over(services: Services) -> 
     # and the bot stays silent because a person owns the conversation now.
     del services.router.handle
     assert await inbox.process_one()
-    assert (await _item(services, "test:a2")).state == InboxState.DONE
+    assert (await _item(services, inbox_key(inbound("a", "a2")))).state == InboxState.DONE
     assert not await inbox.process_one()
 
 
@@ -149,10 +150,28 @@ async def test_transient_database_error_is_retried_then_parked(services: Service
         async with services.sessionmaker() as session, session.begin():
             await session.execute(update(InboxItem).values(lease_until=None))
         assert await inbox.process_one()
-        item = await _item(services, "test:a1")
+        item = await _item(services, inbox_key(inbound("a", "a1")))
         assert item.attempts == attempt
         expected = InboxState.FAILED if attempt == MAX_ATTEMPTS else InboxState.PENDING
         assert item.state == expected
     assert (item.error or "").startswith("router error: OperationalError")
     await _handed_to_a_person(services, "a")
     assert not await inbox.process_one()
+
+
+async def test_a_key_is_the_senders_own(services: Services) -> None:
+    # Another sender who knows (or guesses) a message's id cannot suppress it by sending
+    # first with the same id; the same sender's redelivery is still a duplicate.
+    inbox = services.inbox
+    assert await inbox.accept(inbound("mallory", "<id@mail>", "first")) == InboundResult.ACCEPTED
+    assert await inbox.accept(inbound("alice", "<id@mail>", "mine")) == InboundResult.ACCEPTED
+    assert await inbox.accept(inbound("alice", "<id@mail>", "mine")) == InboundResult.DUPLICATE
+    await inbox.drain()
+    async with services.sessionmaker() as session:
+        texts = (
+            await session.scalars(select(Message.text).where(Message.external_id == "<id@mail>"))
+        ).all()
+    assert sorted(texts) == ["first", "mine"]
+    long_sender = "x" * 400
+    assert await inbox.accept(inbound(long_sender, "k" * 400)) == InboundResult.ACCEPTED
+    assert await inbox.accept(inbound(long_sender, "k" * 400 + "2")) == InboundResult.ACCEPTED

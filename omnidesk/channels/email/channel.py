@@ -23,7 +23,7 @@ from omnidesk.channels.email.attachments import AttachmentStore, Skipped
 from omnidesk.channels.email.imap import ImapPoller
 from omnidesk.channels.email.inbound_smtp import InboundHandler, InboundSmtpServer
 from omnidesk.channels.email.outbound import deliver
-from omnidesk.channels.email.parse import ParsedMail, parse_mail
+from omnidesk.channels.email.parse import ParsedMail, RejectedMail, parse_mail
 from omnidesk.config import Settings
 
 log = logging.getLogger(__name__)
@@ -114,9 +114,17 @@ class EmailChannel:
         Raises ``RejectedMail`` for a mail nobody could answer, and whatever
         ``on_message`` raised when the mail could not be committed.
         """
-        parsed = await asyncio.to_thread(
-            parse_mail, raw, our_address=self._address, envelope_from=envelope_from
-        )
+        try:
+            parsed = await asyncio.to_thread(
+                parse_mail, raw, our_address=self._address, envelope_from=envelope_from
+            )
+        except RejectedMail:
+            raise
+        except Exception as exc:
+            # The same bytes would fail the same way again: refuse for good, so the sender
+            # is told at once instead of retrying for days.
+            log.exception("could not read a mail from %s", envelope_from)
+            raise RejectedMail(f"this mail could not be read ({type(exc).__name__})") from None
         stored, skipped = await self._attachments.save(parsed.attachments)
         inbound = to_inbound(parsed, stored, skipped, source=source, envelope_from=envelope_from)
         try:

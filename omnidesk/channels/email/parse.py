@@ -49,6 +49,14 @@ _SPACE = re.compile(r"\s+")
 _BLANK_LINES = re.compile(r"\n{3,}")
 
 
+# Real mail nests a handful of levels (a forward of a reply with attachments: about six).
+MAX_NESTING = 30
+TOO_DEEP_TEXT = (
+    "[This email nests its parts deeper than omnidesk reads, so its text and attachments "
+    "were not kept. Ask the sender to send it again in a simpler form.]"
+)
+
+
 class RejectedMail(Exception):
     """A mail that cannot be taken in at all; ``str(exc)`` says why."""
 
@@ -79,9 +87,12 @@ class ParsedMail:
 
 
 def parse_mail(raw: bytes, *, our_address: str, envelope_from: str | None = None) -> ParsedMail:
-    """Parse one mail; ``envelope_from`` is SMTP's ``MAIL FROM`` when it came that way."""
-    msg = BytesParser(policy=policy.default).parsebytes(raw)
-    assert isinstance(msg, EmailMessage)
+    """Parse one mail; ``envelope_from`` is SMTP's ``MAIL FROM`` when it came that way.
+
+    A mail whose parts nest deeper than ``MAX_NESTING`` is kept by its headers only (who
+    sent it, on which thread) with a notice for the agent instead of its body: refusing
+    it would make the sender retry for days, and reading it would exhaust the stack."""
+    msg, too_deep = _read(raw)
     sender_email, sender_name = _sender(msg, envelope_from)
     headers = {name: value for name in looked_at() if (value := header(msg, name)) is not None}
     own_ids = message_ids(header(msg, "message-id", decoded=False))
@@ -92,7 +103,7 @@ def parse_mail(raw: bytes, *, our_address: str, envelope_from: str | None = None
         message_ids(header(msg, "references", decoded=False)),
     )
     subject, ticket_ref = clean_subject(header(msg, "subject"))
-    body_parts, text = body_text(msg)
+    body_parts, text = ([], TOO_DEEP_TEXT) if too_deep else body_text(msg)
     return ParsedMail(
         message_id=message_id,
         thread=thread,
@@ -108,9 +119,35 @@ def parse_mail(raw: bytes, *, our_address: str, envelope_from: str | None = None
             envelope_from=envelope_from,
             our_address=our_address.lower(),
         ),
-        attachments=tuple(_attachments(msg, body_parts)),
+        attachments=() if too_deep else tuple(_attachments(msg, body_parts)),
         date=header(msg, "date"),
     )
+
+
+def _read(raw: bytes) -> tuple[EmailMessage, bool]:
+    """The parsed mail, and whether it was too deeply nested to read past its headers."""
+    try:
+        msg = BytesParser(policy=policy.default).parsebytes(raw)
+        too_deep = _nesting(msg) > MAX_NESTING
+    except RecursionError:
+        too_deep = True
+    if too_deep:
+        msg = BytesParser(policy=policy.default).parsebytes(raw, headersonly=True)
+    assert isinstance(msg, EmailMessage)
+    return msg, too_deep
+
+
+def _nesting(msg: Message) -> int:
+    """How deep the mail's multipart parts nest, without recursion."""
+    deepest, stack = 0, [(msg, 0)]
+    while stack:
+        part, level = stack.pop()
+        deepest = max(deepest, level)
+        if part.is_multipart():
+            payload = part.get_payload()
+            if isinstance(payload, list):
+                stack.extend((c, level + 1) for c in payload if isinstance(c, Message))
+    return deepest
 
 
 # -- headers -------------------------------------------------------------------------------

@@ -171,3 +171,37 @@ async def test_stop_closes_open_connections(bare_settings: Settings, inbox: Inbo
     writer.close()
     with pytest.raises(OSError):
         await asyncio.open_connection("127.0.0.1", port)
+
+
+def nested_mail(depth: int) -> bytes:
+    """A mail whose multipart parts nest ``depth`` levels deep, with text at the bottom."""
+    head = fixture_mail("thunderbird_question.eml").split(b"\r\n\r\n", 1)[0]
+    head = head.replace(
+        b"Content-Type: text/plain; charset=UTF-8; format=flowed",
+        b'Content-Type: multipart/mixed; boundary="b0"',
+    )
+    opening = b"".join(
+        f'--b{i}\r\nContent-Type: multipart/mixed; boundary="b{i + 1}"\r\n\r\n'.encode()
+        for i in range(depth - 1)
+    )
+    bottom = f"--b{depth - 1}\r\nContent-Type: text/plain\r\n\r\nhello from below\r\n".encode()
+    closing = b"".join(f"--b{i}--\r\n".encode() for i in reversed(range(depth)))
+    return head + b"\r\n\r\n" + opening + bottom + closing
+
+
+async def test_a_mail_nested_too_deep_is_kept_by_its_headers(
+    channel: EmailChannel, inbox: Inbox
+) -> None:
+    # 1,500 levels would exhaust the parser's stack: taken (250, not a 451 the sender
+    # would retry for days), with who sent it and a notice for the agent.
+    code, _ = await send(channel, nested_mail(1500))
+    assert code == 250
+    [kept] = inbox.accepted
+    assert kept.sender_email == "jane.doe@customer.example"
+    assert kept.text.startswith("[This email nests its parts deeper")
+    assert kept.attachments == ()
+    # A mail of ordinary depth is read as usual.
+    inbox.accepted.clear()
+    raw = nested_mail(5).replace(b"Message-ID: <", b"Message-ID: <five-")
+    assert (await send(channel, raw))[0] == 250
+    assert inbox.accepted[0].text == "hello from below"
