@@ -5,6 +5,7 @@ agent (the auth middleware checks the role each route is marked with)."""
 
 from __future__ import annotations
 
+import mimetypes
 from pathlib import Path
 
 from aiohttp import web
@@ -17,6 +18,10 @@ from omnidesk.helpdesk.http import HTTPJSONError, agents_only, require_role
 from omnidesk.helpdesk.work_api import WorkAPI
 
 CONSOLE_DIR = Path(__file__).parent / "console"
+# Attachment types a browser cannot run code from; they keep their type on download.
+INERT_TYPES = frozenset(
+    {"image/png", "image/jpeg", "image/gif", "image/webp", "application/pdf", "text/plain"}
+)
 
 
 class ConsoleAPI:
@@ -59,10 +64,17 @@ class ConsoleAPI:
         path = (self._uploads_dir / name).resolve()
         if path.parent != self._uploads_dir.resolve() or not path.is_file():
             raise HTTPJSONError(404, "not_found", "no such attachment")
+        # Always a download, never rendered in our origin: HTML, SVG or script a customer
+        # sent must not run with an agent's session. Types a browser only displays keep
+        # their type so the download opens in the right program; the rest are bytes.
+        guessed = mimetypes.guess_type(name)[0] or ""
         return web.FileResponse(
             path,
             headers={
+                "Content-Type": guessed if guessed in INERT_TYPES else "application/octet-stream",
                 "Content-Disposition": f'attachment; filename="{name}"',
                 "Content-Security-Policy": "sandbox",
+                "X-Content-Type-Options": "nosniff",
+                "Cache-Control": "private, no-store",
             },
         )

@@ -160,3 +160,26 @@ async def test_ids_beyond_the_key_range_are_4xx(
     headers = await client_bearer(client, "admin")
     resp = await client.request(method, path, json=body, headers=headers)
     assert 400 <= resp.status < 500, (resp.status, await resp.text())
+
+
+async def test_attachments_are_downloads_that_never_run(
+    client: TestClient[Any, Any], settings: Settings
+) -> None:
+    uploads = settings.uploads_dir
+    uploads.mkdir(parents=True, exist_ok=True)
+    files = {
+        "a1b2.html": ("<script>alert(1)</script>", "application/octet-stream"),
+        "c3d4.svg": ("<svg onload=alert(1)></svg>", "application/octet-stream"),
+        "e5f6.png": ("\x89PNG", "image/png"),
+        "g7h8.pdf": ("%PDF-1.4", "application/pdf"),
+    }
+    headers = await client_bearer(client)
+    for name, (content, expected) in files.items():
+        (uploads / name).write_text(content)
+        resp = await client.get(f"/api/v1/attachments/{name}", headers=headers)
+        assert resp.status == 200
+        assert resp.headers["Content-Type"].split(";")[0] == expected, name
+        assert resp.headers["Content-Disposition"].startswith("attachment;")
+        assert resp.headers["X-Content-Type-Options"] == "nosniff"
+        assert resp.headers["Content-Security-Policy"] == "sandbox"
+    assert (await client.get("/api/v1/attachments/..%2fsecret", headers=headers)).status == 404
