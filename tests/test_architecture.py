@@ -14,12 +14,13 @@ ROOT = Path(__file__).resolve().parents[1] / "omnidesk"
 MAY_IMPORT: dict[str, set[str]] = {
     "config": set(),
     "untrusted": set(),
+    "ratelimit": set(),
     "messages": {"untrusted"},
     "db": {"config"},
     "migrations": {"config", "db", "helpdesk", "knowledge"},
-    "channels": {"config", "messages", "untrusted"},
+    "channels": {"config", "messages", "ratelimit", "untrusted"},
     "knowledge": {"config", "db", "untrusted"},
-    "helpdesk": {"config", "db", "messages", "untrusted"},
+    "helpdesk": {"config", "db", "messages", "ratelimit", "untrusted"},
     # db for the clock only (``utcnow``), as helpdesk writes it.
     "escalation": {"config", "db", "helpdesk", "messages", "untrusted"},
 }

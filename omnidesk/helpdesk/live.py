@@ -27,7 +27,7 @@ from omnidesk.helpdesk.actions import iso, message_dict
 from omnidesk.helpdesk.actor import Actor
 from omnidesk.helpdesk.events import Event, EventBus
 from omnidesk.helpdesk.http import IDENTITY_KEY, HTTPJSONError, actor_of
-from omnidesk.helpdesk.livesocket import AgentSocket, Bucket, Guard
+from omnidesk.helpdesk.livesocket import AgentSocket, Guard, socket_bucket
 from omnidesk.helpdesk.models import Conversation, Message, Notification
 from omnidesk.helpdesk.presence import REFRESH_S, Presence
 
@@ -129,7 +129,7 @@ class LiveHub:
         sock.send(_dumps({"type": "hello", "agent": _agent(actor)}))
         for conversation_id in self._presence.conversations():
             sock.send(self._presence_frame(conversation_id))
-        bucket = Bucket()
+        bucket = socket_bucket()
         try:
             async for msg in ws:
                 if msg.type != WSMsgType.TEXT:

@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import time
 from collections.abc import Callable
 
 from aiohttp import WSCloseCode, web
@@ -14,6 +13,7 @@ from aiohttp import WSCloseCode, web
 from omnidesk.helpdesk.actor import Actor
 from omnidesk.helpdesk.http import Handler, agents_only
 from omnidesk.helpdesk.presence import Viewer
+from omnidesk.ratelimit import Bucket
 
 log = logging.getLogger(__name__)
 
@@ -30,20 +30,9 @@ def live_guard() -> Guard:
     return agents_only
 
 
-class Bucket:
-    """Token bucket per socket: a tab cannot flood the bus with typing frames."""
-
-    def __init__(self) -> None:
-        self.tokens, self.stamp = float(RATE_BURST), time.monotonic()
-
-    def take(self) -> bool:
-        now = time.monotonic()
-        self.tokens = min(RATE_BURST, self.tokens + (now - self.stamp) * RATE_PER_SECOND)
-        self.stamp = now
-        if self.tokens < 1:
-            return False
-        self.tokens -= 1
-        return True
+def socket_bucket() -> Bucket:
+    """A tab cannot flood the bus with typing frames."""
+    return Bucket(RATE_BURST, RATE_PER_SECOND)
 
 
 class AgentSocket:

@@ -19,6 +19,7 @@ from omnidesk.bot.app import SERVICES, create_app
 from omnidesk.config import Settings
 from omnidesk.helpdesk import Message
 from omnidesk.messages import InboundMessage
+from omnidesk.ratelimit import Buckets
 from tests.accounts import client_bearer
 from tests.channels.test_webchat import bot_message, connect
 
@@ -183,3 +184,57 @@ async def test_attachments_are_downloads_that_never_run(
         assert resp.headers["X-Content-Type-Options"] == "nosniff"
         assert resp.headers["Content-Security-Policy"] == "sandbox"
     assert (await client.get("/api/v1/attachments/..%2fsecret", headers=headers)).status == 404
+
+
+def _limited(frame: dict[str, Any]) -> bool:
+    return frame.get("code") == "rate_limited"
+
+
+async def test_web_chat_limits_per_visitor_address_and_new_visitors(
+    client: TestClient[Any, Any],
+) -> None:
+    webchat = client.app[SERVICES].webchat
+    # Small allowances with no refill make the counts exact.
+    webchat._by_visitor = Buckets(5, 0.0)
+    webchat._by_address = Buckets(8, 0.0)
+    webchat._new_by_address = Buckets(3, 0.0)
+
+    first, welcome = await connect(client)
+    tabs = [first] + [(await connect(client, welcome["token"]))[0] for _ in range(2)]
+    outcomes = []
+    for i in range(12):  # one visitor on three tabs: five get in
+        tab = tabs[i % 3]
+        cid = f"c-{i}"
+        await tab.ws.send_json({"type": "message", "id": cid, "text": f"question {i}"})
+        frame = await tab.until(lambda f, cid=cid: f.get("id") == cid or _limited(f))
+        outcomes.append(frame.get("code", frame["type"]))
+    assert outcomes.count("ack") == 5 and outcomes.count("rate_limited") == 7
+
+    # Another visitor from the same address: the address has three messages left.
+    other, _ = await connect(client)
+    got = []
+    for i in range(5):
+        await other.ws.send_json({"type": "message", "id": f"o-{i}", "text": "hello"})
+        frame = await other.until(lambda f, i=i: f.get("id") == f"o-{i}" or _limited(f))
+        got.append(frame.get("code", frame["type"]))
+    assert got == ["ack", "ack", "ack", "rate_limited", "rate_limited"]
+
+    # Two new visitors were made from this address; a third is allowed, a fourth is not.
+    await connect(client)
+    _, refused = await connect(client)
+    assert refused["type"] == "error" and refused["code"] == "rate_limited"
+    for sock in (*tabs, other):
+        await sock.ws.close()
+
+
+async def test_wrong_api_tokens_are_throttled_per_address(client: TestClient[Any, Any]) -> None:
+    good = await client_bearer(client)
+    statuses = []
+    for i in range(22):
+        resp = await client.get("/api/v1/me", headers={"Authorization": f"Bearer odk_wrong{i}"})
+        statuses.append(resp.status)
+    assert statuses[:20] == [401] * 20 and statuses[20:] == [429, 429]
+    assert int(resp.headers["Retry-After"]) >= 1
+    # While throttled, the address cannot try tokens at all (no oracle), but a browser
+    # session or another address is not affected.
+    assert (await client.get("/api/v1/me", headers=good)).status == 429

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import time
 from collections import defaultdict
 from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
@@ -26,6 +25,7 @@ from omnidesk.channels.base import (
 )
 from omnidesk.channels.webchat.tokens import VisitorTokens
 from omnidesk.config import WebchatSettings
+from omnidesk.ratelimit import Bucket, Buckets, take_all
 
 log = logging.getLogger(__name__)
 
@@ -34,8 +34,13 @@ NAME = "webchat"
 MAX_CLIENT_ID = 100
 MAX_ACTION_CHARS = 300
 HELLO_TIMEOUT = 15.0
-RATE_BURST = 20
-RATE_PER_SECOND = 2.0
+# Messages per socket, per visitor (all their tabs together) and per address (all the
+# visitors behind it: generous, an office shares one address), and new visitors per
+# address. Bursts first, then the steady rate per second.
+SOCKET_RATE = (20, 2.0)
+VISITOR_RATE = (20, 2.0)
+ADDRESS_RATE = (120, 5.0)
+NEW_VISITOR_RATE = (30, 0.5)
 
 History = Callable[[str], Awaitable[list[dict[str, Any]]]]
 # Tells the other processes that a reply went out: (visitor, message id).
@@ -48,23 +53,6 @@ class FrameError(Exception):
         self.code = code
         self.message = message
         self.client_id = client_id
-
-
-class _Bucket:
-    """A token bucket per socket, so one tab cannot flood the inbox."""
-
-    def __init__(self) -> None:
-        self.tokens = float(RATE_BURST)
-        self.stamp = time.monotonic()
-
-    def take(self) -> bool:
-        now = time.monotonic()
-        self.tokens = min(RATE_BURST, self.tokens + (now - self.stamp) * RATE_PER_SECOND)
-        self.stamp = now
-        if self.tokens < 1:
-            return False
-        self.tokens -= 1
-        return True
 
 
 class WebchatChannel:
@@ -86,6 +74,9 @@ class WebchatChannel:
         self._on_message = on_message
         self._history = history
         self._sockets: dict[str, set[web.WebSocketResponse]] = defaultdict(set)
+        self._by_visitor = Buckets(*VISITOR_RATE)
+        self._by_address = Buckets(*ADDRESS_RATE)
+        self._new_by_address = Buckets(*NEW_VISITOR_RATE)
 
     # -- Channel contract ----------------------------------------------------------------
 
@@ -145,12 +136,13 @@ class WebchatChannel:
         # limit gets an error frame and the socket stays open.
         ws = web.WebSocketResponse(heartbeat=30.0, max_msg_size=self._settings.max_frame_bytes * 4)
         await ws.prepare(request)
-        visitor = await self._hello(ws)
+        address = request.remote or "unknown"
+        visitor = await self._hello(ws, address)
         if visitor is None:
             await ws.close(code=4401, message=b"invalid token")
             return ws
         self._sockets[visitor].add(ws)
-        bucket = _Bucket()
+        bucket = Bucket(*SOCKET_RATE)
         try:
             async for msg in ws:
                 if msg.type != WSMsgType.TEXT:
@@ -163,7 +155,7 @@ class WebchatChannel:
                             "too_large",
                             f"frames are limited to {self._settings.max_frame_bytes} bytes",
                         )
-                    if not bucket.take():
+                    if not self._allowed(bucket, visitor, address):
                         raise FrameError("rate_limited", "too many messages; slow down")
                     await self._frame(ws, visitor, _parse(msg.data))
                 except FrameError as exc:
@@ -174,7 +166,12 @@ class WebchatChannel:
                 self._sockets.pop(visitor, None)
         return ws
 
-    async def _hello(self, ws: web.WebSocketResponse) -> str | None:
+    def _allowed(self, bucket: Bucket, visitor: str, address: str) -> bool:
+        """Whether one more frame fits this socket's, visitor's and address's allowance
+        (each is charged only when all of them have room)."""
+        return take_all(bucket, self._by_visitor.bucket(visitor), self._by_address.bucket(address))
+
+    async def _hello(self, ws: web.WebSocketResponse, address: str) -> str | None:
         try:
             msg = await ws.receive(timeout=HELLO_TIMEOUT)
         except TimeoutError:
@@ -192,6 +189,9 @@ class WebchatChannel:
             return None
         token = frame.get("token")
         if token is None:
+            if not self._new_by_address.take(address):
+                await _error(ws, "rate_limited", "too many new conversations; try again later")
+                return None
             visitor, token = self._tokens.issue()
         else:
             found = self._tokens.verify(token)

@@ -11,6 +11,7 @@ someone forgets to mark is closed, not open.
 from __future__ import annotations
 
 import datetime as dt
+import math
 from collections.abc import Iterable
 from urllib.parse import quote
 
@@ -36,6 +37,7 @@ from omnidesk.helpdesk.http import (
     json_error,
 )
 from omnidesk.helpdesk.models import Agent, AgentRole
+from omnidesk.ratelimit import Bucket, Buckets
 
 SESSION_COOKIE = "omnidesk_session"
 CSRF_HEADER = "X-CSRF-Token"
@@ -43,6 +45,8 @@ SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 SIGNIN_PATH = "/signin"
 # Activity is written at most this often per session, not on every request.
 TOUCH_EVERY = dt.timedelta(seconds=60)
+# Wrong API tokens one address may try: a burst, then one a minute.
+BAD_TOKEN_RATE = (20, 1 / 60)
 
 
 def actor_for(agent: Agent) -> Actor:
@@ -65,6 +69,8 @@ class AuthGuard:
         self.settings = settings
         self._https = https
         self._public: set[int] = set()
+        # Wrong API tokens per address: guessing is slowed to a crawl, not just logged.
+        self._bad_tokens = Buckets(*BAD_TOKEN_RATE)
 
     def allow_public(self, routes: Iterable[web.AbstractRoute]) -> None:
         """Open these routes (and their resource's other methods) to anyone."""
@@ -90,8 +96,14 @@ class AuthGuard:
             access = self.access(route)
             if access is Access.PUBLIC:
                 return await handler(request)
+            address = request.remote or "unknown"
+            guessing = bearer_token(request) is not None
+            if guessing and not self._bad_tokens.bucket(address).has_room():
+                return self._slow_down(self._bad_tokens.bucket(address))
             identity = await self.identify(request)
             if identity is None:
+                if guessing:
+                    self._bad_tokens.take(address)
                 return self._refuse(request)
             if (
                 identity.session_id is not None
@@ -108,6 +120,12 @@ class AuthGuard:
             return await handler(request)
 
         return auth
+
+    @staticmethod
+    def _slow_down(bucket: Bucket) -> web.StreamResponse:
+        response = json_error(429, "rate_limited", "too many wrong API tokens; wait a while")
+        response.headers["Retry-After"] = str(max(1, math.ceil(bucket.retry_after())))
+        return response
 
     def _refuse(self, request: web.Request) -> web.StreamResponse:
         if request.path.startswith("/api/") or request.method not in ("GET", "HEAD"):
