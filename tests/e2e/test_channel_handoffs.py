@@ -41,6 +41,9 @@ HANDOFF_NOTICE = "passed your conversation to"
 # that must not come (the stored conversation is the real proof; this is the wire).
 QUIET_S = 2.0
 _numbers = itertools.count(1)
+# This run's people are new to the database, which may be a PostgreSQL one that earlier
+# runs used: an old identity would bring back its old, assigned conversation.
+RUN = uuid.uuid4().int % 10**6
 
 
 @dataclass
@@ -152,8 +155,8 @@ def email_customer(service: Service) -> Customer:
 
 
 def slack_customer(service: Service) -> Customer:
-    number = next(_numbers)
-    user, channel = f"U0E2EPAT{number:02d}", f"D0E2EPAT{number:02d}"
+    number = RUN * 100 + next(_numbers)
+    user, channel = f"U0E2E{number:08d}", f"D0E2E{number:08d}"
     service.peers.slack.users[user] = slack_user(user, f"pat{number}", "Pat Lee", None)
     state: dict[str, Any] = {}
 
@@ -191,11 +194,11 @@ def slack_customer(service: Service) -> Customer:
 
 def telegram_customer(service: Service) -> Customer:
     template = json.loads((FIXTURES / "telegram" / "text_message.json").read_text())
-    chat_id = 6_000_000_000 + next(_numbers)
+    chat_id = 6_000_000_000 + RUN * 100 + next(_numbers)
 
     def write(text: str) -> None:
         update = copy.deepcopy(template)
-        update["update_id"] = 900_000_000 + next(_numbers)
+        update["update_id"] = 1_000_000_000 + RUN * 100 + next(_numbers)  # the dedupe key
         update["message"]["message_id"] = next(_numbers)
         update["message"]["date"] = int(time.time())
         update["message"]["from"]["id"] = chat_id
