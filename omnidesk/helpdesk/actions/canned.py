@@ -45,9 +45,8 @@ def render_canned(body: str, values: Mapping[tuple[str, str], object]) -> str:
         if key not in KNOWN:
             return match.group(0)
         value = values.get(key)
-        if value is None or str(value) == "":
-            return (match.group(3) or "").strip()
-        return str(value)
+        text = "" if value is None else str(value)
+        return text or (match.group(3) or "").strip()
 
     return PLACEHOLDER.sub(fill, body)
 
