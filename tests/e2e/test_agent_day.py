@@ -29,6 +29,7 @@ from tests.e2e.test_webchat_console import (
     open_chat,
     say,
     shown_texts,
+    wait_connected,
 )
 
 pytestmark = pytest.mark.e2e
@@ -188,7 +189,7 @@ async def note_and_canned_reply(
     return reply
 
 
-async def resolve_and_rate(console: Page, widget: Page, marker: str) -> None:
+async def resolve_and_rate(console: Page, widget: Page, comment: str) -> None:
     """The agent resolves; the visitor sees it, rates 4 with the buttons and comments."""
     await console.locator(".oc-resolve").click()
     await expect(console.locator(".oc-meta")).to_contain_text("resolved", timeout=UI_TIMEOUT_MS)
@@ -204,7 +205,6 @@ async def resolve_and_rate(console: Page, widget: Page, marker: str) -> None:
     thanks = widget.locator(".od-msg.od-system").filter(has_text="Thank you for rating us")
     await expect(thanks).to_have_count(1, timeout=ANSWER_TIMEOUT_MS)
 
-    comment = f"Quick and friendly, thanks ({marker})"
     await say(widget, comment)
     noted = widget.locator(".od-msg.od-system").filter(has_text="passed your comment on")
     await expect(noted).to_have_count(1, timeout=ANSWER_TIMEOUT_MS)
@@ -226,12 +226,13 @@ async def test_an_agents_day_from_handoff_to_rating(
         reply = await note_and_canned_reply(
             console, widget, agent, code, conversation["ticket"]["id"], marker
         )
-        await resolve_and_rate(console, widget, marker)
+        comment = f"Quick and friendly, thanks ({marker})"
+        await resolve_and_rate(console, widget, comment)
 
         # The rating on the contact's timeline, in the console, with no reload.
         rated = console.locator(".oc-timeline .oc-event-csat")
-        await expect(rated).to_contain_text("4/5", timeout=UI_TIMEOUT_MS)
-        await expect(rated).to_contain_text(f"Quick and friendly, thanks ({marker})")
+        await expect(rated).to_contain_text("rated 4/5", timeout=UI_TIMEOUT_MS)
+        await expect(rated).to_contain_text(comment)
         await console.screenshot(path=str(shots_dir / "agent-day-console.png"))
         await widget.screenshot(path=str(shots_dir / "agent-day-widget.png"))
         # And on the ticket.
@@ -239,13 +240,16 @@ async def test_an_agents_day_from_handoff_to_rating(
         ticket = detail["conversation"]["ticket"]
         assert ticket["state"] == "resolved"
         assert ticket["csat_score"] == 4
-        assert ticket["csat_comment"] == f"Quick and friendly, thanks ({marker})"
+        assert ticket["csat_comment"] == comment
         # The note never reached the visitor: not live, not after a reload.
-        for _ in range(2):
-            texts = " ".join(await shown_texts(widget))
-            assert reply in texts and f"note-{marker}" not in texts
-            await widget.reload()
-            await expect(widget.locator(".od-msg.od-agent")).to_have_count(1, timeout=UI_TIMEOUT_MS)
+        texts = " ".join(await shown_texts(widget))
+        assert reply in texts and f"note-{marker}" not in texts
+        await widget.reload()
+        await wait_connected(widget)
+        await expect(widget.locator(".od-msg.od-agent")).to_have_count(1, timeout=UI_TIMEOUT_MS)
+        await expect(widget.locator(".od-msg").filter(has_text=comment)).to_have_count(1)
+        texts = " ".join(await shown_texts(widget))
+        assert reply in texts and f"note-{marker}" not in texts
         assert await console.evaluate("window.__sameDocument === true")  # never reloaded
         assert errors == []
     finally:
