@@ -310,25 +310,20 @@ async def start_session(
 async def end_session(session: AsyncSession, session_id: str) -> None:
     """Sign one browser out. With it the account's last live session ends, and the agent
     goes offline: nobody signed out is handed conversations automatically."""
-    agent_id = await session.scalar(
-        select(AgentSession.agent_id).where(AgentSession.id == session_id)
-    )
-    await session.execute(delete(AgentSession).where(AgentSession.id == session_id))
-    if agent_id is None:
+    ended = await session.get(AgentSession, session_id)
+    if ended is None:
         return
+    await session.delete(ended)
     others = await session.scalar(
         select(AgentSession.id)
-        .where(AgentSession.agent_id == agent_id, AgentSession.expires_at > utcnow())
+        .where(AgentSession.agent_id == ended.agent_id, AgentSession.expires_at > utcnow())
+        .where(AgentSession.id != session_id)
         .limit(1)
     )
-    if others is None:
-        went = await session.execute(
-            update(Agent)
-            .where(Agent.id == agent_id, Agent.availability != Availability.OFFLINE)
-            .values(availability=Availability.OFFLINE)
-        )
-        if getattr(went, "rowcount", 0):
-            emit(session, "agent", agent_id=agent_id)
+    agent = await session.get(Agent, ended.agent_id)
+    if others is None and agent is not None and agent.availability != Availability.OFFLINE:
+        agent.availability = Availability.OFFLINE
+        emit(session, "agent", agent_id=agent.id)
 
 
 async def end_sessions(session: AsyncSession, agent_id: int, *, keep: str | None = None) -> int:
