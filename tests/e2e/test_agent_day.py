@@ -4,7 +4,7 @@ visitor asks for a person on the web chat and the conversation lands on the agen
 screen live, with no reload; the agent writes a note (never shown to the visitor),
 answers with the canned response by its short code, and resolves; the visitor sees the
 resolution, rates it and comments; the rating is on the contact's timeline in the
-console and on the ticket in the API.
+console and on the ticket in the API; the agent signs out and is offline.
 
 The service is this module's own: an agent who is online takes every handoff, which
 would change what the other e2e tests see on the shared one.
@@ -13,6 +13,7 @@ would change what the other e2e tests see on the shared one.
 from __future__ import annotations
 
 import json
+import urllib.request
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -48,6 +49,29 @@ async def page_api(page: Page, method: str, path: str, body: Any = None) -> Any:
     status, text = await page.evaluate(FETCH_JS, [method, f"/api/v1{path}", body])
     assert 200 <= int(status) < 300, f"{method} {path}: {status} {text}"
     return json.loads(text) if text else None
+
+
+def admin_call(server: Server, method: str, path: str, body: Any = None) -> Any:
+    """The API with the admin's personal token, as a script calls it."""
+    request = urllib.request.Request(
+        server.url(f"/api/v1{path}"),
+        data=json.dumps(body).encode() if body is not None else None,
+        headers={**server.bearer(server.admin), "Content-Type": "application/json"},
+        method=method,
+    )
+    with urllib.request.urlopen(request, timeout=15) as response:
+        return json.loads(response.read())
+
+
+def availability_of(server: Server, agent: Account) -> str:
+    agents = admin_call(server, "GET", "/agents")["agents"]
+    return str(next(a["availability"] for a in agents if a["email"] == agent.email))
+
+
+def set_offline(server: Server, agent: Account) -> None:
+    agents = admin_call(server, "GET", "/agents")["agents"]
+    for found in (a for a in agents if a["email"] == agent.email):
+        admin_call(server, "PATCH", f"/agents/{found['id']}", {"availability": "offline"})
 
 
 async def new_page(browser: Browser) -> tuple[BrowserContext, Page]:
@@ -252,7 +276,12 @@ async def test_an_agents_day_from_handoff_to_rating(
         assert reply in texts and f"note-{marker}" not in texts
         assert await console.evaluate("window.__sameDocument === true")  # never reloaded
         assert errors == []
+
+        # The day ends: signing out takes the agent offline, so no handoff waits on them.
+        await console.locator(".oc-logout").click()
+        await expect(console).to_have_url(server.url("/signin?next=/console"))
+        assert availability_of(server, agent) == "offline"
     finally:
-        # Online agents take every handoff: leave nobody online behind (the database may
-        # be shared with other runs on PostgreSQL).
-        await page_api(console, "PATCH", "/me", {"availability": "offline"})
+        # Online agents take every handoff: leave nobody online behind, whatever failed
+        # (the database may be shared with other runs on PostgreSQL).
+        set_offline(server, agent)
