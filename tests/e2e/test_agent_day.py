@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from playwright.async_api import Browser, BrowserContext, Page, expect
+from playwright.async_api import Browser, BrowserContext, Locator, Page, expect
 
 from tests.e2e.conftest import Account, Server, running_service, sign_in
 from tests.e2e.test_accounts import FETCH_JS
@@ -103,24 +103,35 @@ async def admin_prepares(browser: Browser, server: Server, marker: str) -> tuple
     return agent, code
 
 
-async def agent_goes_online(browser: Browser, server: Server, agent: Account) -> Page:
-    """The agent signs in, sets themself online, and watches the Mine view."""
+async def agent_signs_in(
+    browser: Browser, server: Server, agent: Account
+) -> tuple[Page, list[str]]:
+    """The agent signs in (offline, as every account starts) and watches the Mine view;
+    from then on the page's navigations (there must be none) and toasts are recorded."""
     _, console = await new_page(browser)
     await sign_in(console, server, agent)
     await expect(console.locator(".oc-agent-name")).to_have_value(agent.name)
     await expect(console.locator(".oc-live")).to_have_attribute(
         "data-state", "live", timeout=UI_TIMEOUT_MS
     )
-    availability = console.locator(".oc-availability")
-    await expect(availability).to_be_visible(timeout=UI_TIMEOUT_MS)
+    await expect(console.locator(".oc-availability")).to_have_value("offline")
+    await console.locator(".oc-view-tab[data-view='mine']").click()
+    await expect(console.locator(".oc-main .oc-empty")).to_be_visible(timeout=UI_TIMEOUT_MS)
+    navigations: list[str] = []
+    console.on(
+        "framenavigated",
+        lambda frame: navigations.append(frame.url) if frame == console.main_frame else None,
+    )
+    await console.evaluate(RECORD_TOASTS_JS)
+    return console, navigations
+
+
+async def go_online(console: Page) -> None:
     async with console.expect_response(
         lambda r: r.url.endswith("/api/v1/me") and r.request.method == "PATCH"
     ) as patched:
-        await availability.select_option("online")
+        await console.locator(".oc-availability").select_option("online")
     assert (await (await patched.value).json())["agent"]["availability"] == "online"
-    await console.locator(".oc-view-tab[data-view='mine']").click()
-    await expect(console.locator(".oc-main .oc-empty")).to_be_visible(timeout=UI_TIMEOUT_MS)
-    return console
 
 
 async def conversation_of(console: Page, marker: str) -> dict[str, Any]:
@@ -145,15 +156,28 @@ RECORD_TOASTS_JS = """() => {
 }"""
 
 
-async def assigned_live(console: Page, widget: Page, agent: Account, marker: str) -> dict[str, Any]:
-    """The visitor asks for a person; it reaches the agent's Mine view and a toast with no
-    navigation, and the visitor is told who will answer."""
-    navigations: list[str] = []
-    console.on(
-        "framenavigated",
-        lambda frame: navigations.append(frame.url) if frame == console.main_frame else None,
+async def shown_without_reload(console: Page, navigations: list[str], conv_id: int) -> Locator:
+    """The conversation's row in the Mine view and one "New assignment" toast, on the
+    same document: no reload, no navigation."""
+    row = console.locator(f".oc-conv[data-id='{conv_id}']")
+    await expect(row).to_be_visible(timeout=UI_TIMEOUT_MS)
+    # The toasts about this conversation ("… #12 is yours"): rung, and rung once.
+    about_it = """(id) => window.__toasts.filter(
+        (t) => t.startsWith('New assignment') && t.includes(`#${id} `))"""
+    await console.wait_for_function(
+        f"(id) => ({about_it})(id).length > 0", arg=conv_id, timeout=UI_TIMEOUT_MS
     )
-    await console.evaluate(RECORD_TOASTS_JS)
+    assert len(await console.evaluate(about_it, conv_id)) == 1
+    assert await console.evaluate("window.__sameDocument === true")
+    assert navigations == []
+    return row
+
+
+async def assigned_live(
+    console: Page, navigations: list[str], widget: Page, agent: Account, marker: str
+) -> dict[str, Any]:
+    """The visitor asks for a person; the online agent gets it at once, live, and the
+    visitor is told who will answer."""
     asked = await say(widget, f"I'd like to talk to a person please (order {marker})")
     notice = after(asked, "od-system").filter(has_text=agent.name)
     await expect(notice).to_have_count(1, timeout=ANSWER_TIMEOUT_MS)
@@ -162,16 +186,7 @@ async def assigned_live(console: Page, widget: Page, agent: Account, marker: str
     assert conversation["state"] == "assigned"
     assert conversation["assignee"]["name"] == agent.name
     assert conversation["ticket"]["reason"] == "customer_request"
-    row = console.locator(f".oc-conv[data-id='{conversation['id']}']")
-    await expect(row).to_be_visible(timeout=UI_TIMEOUT_MS)
-    await console.wait_for_function(
-        "() => window.__toasts.some((t) => t.startsWith('New assignment'))",
-        timeout=UI_TIMEOUT_MS,
-    )
-    assert len(await console.evaluate("window.__toasts")) == 1  # rung once
-    # The same document all along: no reload, no navigation.
-    assert await console.evaluate("window.__sameDocument === true")
-    assert navigations == []
+    row = await shown_without_reload(console, navigations, conversation["id"])
     await row.click()
     await expect(console.locator(".oc-msg.oc-contact").filter(has_text=marker)).to_be_visible(
         timeout=UI_TIMEOUT_MS
@@ -240,12 +255,13 @@ async def test_an_agents_day_from_handoff_to_rating(
     server = day_server
     marker = uuid.uuid4().hex[:6]
     agent, code = await admin_prepares(browser, server, marker)
-    console = await agent_goes_online(browser, server, agent)
+    console, navigations = await agent_signs_in(browser, server, agent)
     errors: list[str] = []
     console.on("pageerror", lambda error: errors.append(str(error)))
     try:
+        await go_online(console)
         widget = await open_chat(browser, server)
-        conversation = await assigned_live(console, widget, agent, marker)
+        conversation = await assigned_live(console, navigations, widget, agent, marker)
         conv_id = conversation["id"]
         reply = await note_and_canned_reply(
             console, widget, agent, code, conversation["ticket"]["id"], marker
@@ -284,4 +300,30 @@ async def test_an_agents_day_from_handoff_to_rating(
     finally:
         # Online agents take every handoff: leave nobody online behind, whatever failed
         # (the database may be shared with other runs on PostgreSQL).
+        set_offline(server, agent)
+
+
+async def test_a_waiting_customer_goes_to_the_agent_who_comes_online(
+    day_server: Server, browser: Browser
+) -> None:
+    """The issue's order: the web chat escalates while nobody is online; the agent signs
+    in, goes online, and the conversation is theirs at once, live."""
+    server = day_server
+    marker = uuid.uuid4().hex[:6]
+    agent, _ = await admin_prepares(browser, server, marker)
+    widget = await open_chat(browser, server)
+    asked = await say(widget, f"can I speak to a human? (parcel {marker})")
+    notice = after(asked, "od-system").filter(has_text="A person will reply here shortly")
+    await expect(notice).to_have_count(1, timeout=ANSWER_TIMEOUT_MS)
+
+    console, navigations = await agent_signs_in(browser, server, agent)
+    try:
+        waiting = await conversation_of(console, marker)
+        assert (waiting["state"], waiting["assignee"]) == ("queued", None)
+        await go_online(console)
+        await shown_without_reload(console, navigations, waiting["id"])
+        detail = await page_api(console, "GET", f"/conversations/{waiting['id']}")
+        assert detail["conversation"]["state"] == "assigned"
+        assert detail["conversation"]["assignee"]["name"] == agent.name
+    finally:
         set_offline(server, agent)
