@@ -177,6 +177,9 @@ class Services:
             # Events were missed while the bus reconnected: let the workers look.
             self.inbox.wake()
             self.outbox.wake()
+        elif event.kind == "agent" and self.workers:
+            # Someone may have come online: the queue need not wait for the next round.
+            self.sweeper.wake()
         elif event.kind == "processed" and data.get("channel") == self.webchat.name:
             await self._show_processed(data)
         elif event.kind == "webchat_reply" and event.remote:

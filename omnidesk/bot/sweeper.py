@@ -2,7 +2,9 @@
 unanswered timeouts, ended snoozes, the queue) every ``escalation.sweep_seconds``, and
 posts breaches to the Slack alert channel when one is configured.
 
-It is driven by time, not events, so a plain timed loop is the right tool here.
+It is driven by time, not events, so a plain timed loop is the right tool here; the one
+event that matters to it (an agent's availability changed, so the queue may have
+someone to go to now) wakes it early with ``wake()``.
 """
 
 from __future__ import annotations
@@ -40,14 +42,21 @@ class Sweeper:
         self._settings = settings
         self._slack_client = slack_client
         self._stopping = asyncio.Event()
+        self._woken = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
         self._stopping.clear()
         self._task = asyncio.create_task(self._loop(), name="omnidesk-sweeper")
 
+    def wake(self) -> None:
+        """Run a round now rather than at the end of the wait (an agent came online: a
+        queued customer should not wait ``sweep_seconds`` for them)."""
+        self._woken.set()
+
     async def stop(self) -> None:
         self._stopping.set()
+        self._woken.set()
         if self._task is not None:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -62,6 +71,8 @@ class Sweeper:
 
     async def _loop(self) -> None:
         while not self._stopping.is_set():
+            # Cleared before the round, so a wake-up during it brings another round.
+            self._woken.clear()
             try:
                 await self.run_once()
             except Exception:
@@ -69,7 +80,7 @@ class Sweeper:
                 log.exception("escalation sweep failed")
             with contextlib.suppress(TimeoutError):
                 async with asyncio.timeout(self._settings.sweep_seconds):
-                    await self._stopping.wait()
+                    await self._woken.wait()
 
     async def _post(self, alert: BreachAlert) -> None:
         channel = self._settings.slack_alert_channel

@@ -102,6 +102,28 @@ async def test_csrf_is_needed_for_cookie_writes(client: TestClient[Any, Any]) ->
     assert (await client.get("/api/v1/me")).status == 401
 
 
+async def test_signing_out_of_the_last_session_goes_offline(
+    client: TestClient[Any, Any], aiohttp_client: Any
+) -> None:
+    other = await aiohttp_client(client.server)  # a second browser, same account
+    first = (await login(client, "ann@x.test"))["csrf_token"]
+    second = (await login(other, "ann@x.test"))["csrf_token"]
+    online = {"availability": "online"}
+    resp = await client.patch("/api/v1/me", json=online, headers={"X-CSRF-Token": first})
+    assert resp.status == 200
+
+    async def availability() -> str:
+        me = await (await other.get("/api/v1/me")).json()
+        return str(me["agent"]["availability"])
+
+    # One browser signs out: the other is still there, so still online.
+    await client.post("/api/v1/auth/logout", headers={"X-CSRF-Token": first})
+    assert await availability() == "online"
+    await other.post("/api/v1/auth/logout", headers={"X-CSRF-Token": second})
+    third = (await login(client, "ann@x.test"))["agent"]
+    assert third["availability"] == "offline"
+
+
 async def test_sign_in_attempts_are_limited(client: TestClient[Any, Any]) -> None:
     for _ in range(3):
         await login(client, "ann@x.test", "wrong-password", 401)

@@ -13,11 +13,13 @@ from omnidesk.channels import Action, OutboundMessage
 from omnidesk.helpdesk import (
     Actor,
     Author,
+    Conversation,
     EventBus,
     OutboxItem,
     Ticket,
     TimelineEvent,
     actions,
+    queries,
     unit_of_work,
 )
 from omnidesk.helpdesk.catalogue import CATALOGUE_KEY, CSAT_PREFIX, Catalogue
@@ -109,6 +111,24 @@ async def test_a_rating_out_of_range_is_refused(db: Database) -> None:
             await actions.rate(session, row, 6, via="button")
         with pytest.raises(actions.ActionError):
             await actions.comment_on_rating(session, row, "no rating yet")
+
+
+async def test_the_rating_is_on_the_ticket_the_api_shows(db: Database) -> None:
+    ticket = await _resolved(db, "webchat")
+    async with unit_of_work(db.sessionmaker) as session:
+        row = await session.get_one(Ticket, ticket.id)
+        await actions.rate(session, row, 4, via="button")
+        await actions.comment_on_rating(session, row, "Quick, thanks")
+    async with db.sessionmaker() as session:
+        conversation = await session.get_one(Conversation, ticket.conversation_id)
+        summary = await queries.conversation_summary(session, conversation)
+    shown = summary["ticket"]
+    assert (shown["id"], shown["csat_score"], shown["csat_comment"]) == (
+        ticket.id,
+        4,
+        "Quick, thanks",
+    )
+    assert shown["csat_at"] is not None
 
 
 @pytest.fixture

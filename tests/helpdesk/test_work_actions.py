@@ -262,6 +262,9 @@ async def test_views_filters_counts_and_unread(db: Database) -> None:
             "Ticket #7 on conversation 3",
         ),
         ("Mail: {{contact.email}}.", "Mail: ."),  # known but missing: empty
+        # A fallback for a missing value; a present one wins over it.
+        ("Hi {{contact.email|there}}, {{ agent.name | me }}.", "Hi there, Dana."),
+        ("{{contact.phone|x}} {{contact.email|}}!", "{{contact.phone|x}} !"),
         (
             "{{contact.phone}} {{ foo.bar }} {{contact.name",
             "{{contact.phone}} {{ foo.bar }} {{contact.name",

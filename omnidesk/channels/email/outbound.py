@@ -28,10 +28,21 @@ log = logging.getLogger(__name__)
 
 # Authors whose messages are automatic responses in the sense of RFC 3834.
 _AUTOMATIC_AUTHORS = frozenset({"bot", "system"})
+MAX_AUTHOR_CHARS = 80
 
 
 class Refused(Exception):
     """A reply we will not send at all (a permanent failure)."""
+
+
+def sender_name(message: OutboundMessage, team: str) -> str:
+    """The From name: an agent's reply says who wrote it ("Dana (Lumen Support)"), as the
+    reply names its author on Slack and Telegram; the bot and the system sign as the team."""
+    # One line, and short: a name is never a way to write headers.
+    name = " ".join((message.author_name or "").split())[:MAX_AUTHOR_CHARS]
+    if message.author != "agent" or not name:
+        return team
+    return f"{name} ({team})"
 
 
 def build_message(
@@ -47,7 +58,7 @@ def build_message(
         raise Refused(f"refusing to answer {recipient}, a machine address")
     try:
         to = Address(addr_spec=recipient)
-        sender = Address(settings.display_name, addr_spec=settings.address)
+        sender = Address(sender_name(message, settings.display_name), addr_spec=settings.address)
     except (ValueError, IndexError, HeaderParseError) as exc:
         raise Refused(f"not a valid address: {exc}") from None
 

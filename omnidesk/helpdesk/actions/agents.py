@@ -321,10 +321,25 @@ async def start_session(
 
 
 async def end_session(session: AsyncSession, session_id: str) -> None:
-    """Sign one browser out; its live sockets close too, in every process."""
-    await session.execute(delete(AgentSession).where(AgentSession.id == session_id))
+    """Sign one browser out; its live sockets close too, in every process. With it the
+    account's last live session ends, and the agent goes offline: nobody signed out is
+    handed conversations automatically."""
+    ended = await session.get(AgentSession, session_id)
+    if ended is None:
+        return
+    await session.delete(ended)
     # The id is the token's hash, not the token: safe to put on the bus.
     emit(session, "session_ended", session_id=session_id)
+    others = await session.scalar(
+        select(AgentSession.id)
+        .where(AgentSession.agent_id == ended.agent_id, AgentSession.expires_at > utcnow())
+        .where(AgentSession.id != session_id)
+        .limit(1)
+    )
+    agent = await session.get(Agent, ended.agent_id)
+    if others is None and agent is not None and agent.availability != Availability.OFFLINE:
+        agent.availability = Availability.OFFLINE
+        emit(session, "agent", agent_id=agent.id)
 
 
 async def end_sessions(session: AsyncSession, agent_id: int, *, keep: str | None = None) -> int:

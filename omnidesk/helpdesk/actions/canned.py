@@ -21,7 +21,9 @@ from omnidesk.helpdesk.models import CannedResponse, Contact, Conversation, Tick
 SHORT_CODE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
 MAX_TITLE_CHARS = 200
 MAX_BODY_CHARS = 10_000
-PLACEHOLDER = re.compile(r"\{\{\s*([a-z_]+)\.([a-z_]+)\s*\}\}")
+# ``{{contact.name}}``, or ``{{contact.name|there}}`` with a fallback for when it has no
+# value (a web chat visitor has no name: "Hi there," rather than "Hi ,").
+PLACEHOLDER = re.compile(r"\{\{\s*([a-z_]+)\.([a-z_]+)\s*(?:\|([^{}|]{0,80}))?\}\}")
 KNOWN = frozenset(
     {
         ("contact", "name"),
@@ -35,15 +37,16 @@ KNOWN = frozenset(
 
 
 def render_canned(body: str, values: Mapping[tuple[str, str], object]) -> str:
-    """Fill the known placeholders of ``body``: a known one without a value becomes empty,
-    an unknown one stays as written."""
+    """Fill the known placeholders of ``body``: a known one without a value becomes its
+    fallback (``{{contact.name|there}}``), else empty; an unknown one stays as written."""
 
     def fill(match: re.Match[str]) -> str:
         key = (match.group(1), match.group(2))
         if key not in KNOWN:
             return match.group(0)
         value = values.get(key)
-        return "" if value is None else str(value)
+        text = "" if value is None else str(value)
+        return text or (match.group(3) or "").strip()
 
     return PLACEHOLDER.sub(fill, body)
 

@@ -91,6 +91,10 @@ def _summary(
                 "reason": ticket.reason,
                 "first_response_due_at": iso(ticket.first_response_due_at),
                 "resolution_due_at": iso(ticket.resolution_due_at),
+                # The customer's rating of it, once given (also on the timeline).
+                "csat_score": ticket.csat_score,
+                "csat_comment": ticket.csat_comment,
+                "csat_at": iso(ticket.csat_at),
             }
             if ticket
             else None

@@ -94,6 +94,26 @@ def test_an_agent_reply_is_not_marked_automatic(mail_settings: Settings) -> None
     assert str(msg["Subject"]) == "Re: Lamp"
 
 
+@pytest.mark.parametrize(
+    ("author", "name", "shown"),
+    [
+        ("agent", "Dana Berg", "Dana Berg (Lumen Support)"),
+        ("agent", "Dana\r\nBcc: x@evil.example", "Dana Bcc: x@evil.example (Lumen Support)"),
+        ("agent", None, "Lumen Support"),
+        ("bot", "Lumen Bot", "Lumen Support"),
+    ],
+)
+def test_an_agent_reply_comes_from_the_agent_at_our_address(
+    mail_settings: Settings, author: str, name: str | None, shown: str
+) -> None:
+    msg, _ = build_message(
+        outbound(author=author, author_name=name), mail_settings.email, domain="lumen.example"
+    )
+    [sender] = msg["From"].addresses
+    assert (sender.display_name, sender.addr_spec) == (shown, OURS)
+    assert msg["Bcc"] is None
+
+
 def test_ticket_number_goes_into_the_subject(mail_settings: Settings) -> None:
     message = dataclasses.replace(outbound(), ticket_ref=123)
     msg, _ = build_message(message, mail_settings.email, domain="lumen.example")

@@ -89,6 +89,9 @@ function describe(event) {
   }
   if (Array.isArray(d.added) && d.added.length) parts.push(`+${d.added.join(", +")}`);
   if (Array.isArray(d.removed) && d.removed.length) parts.push(`−${d.removed.join(", −")}`);
+  // A rating is what the timeline is read for: its score and the customer's words.
+  if (event.kind === "csat" && typeof d.score === "number") parts.push(`rated ${d.score}/5`);
+  if (event.kind === "csat" && d.comment) parts.push(`“${d.comment}”`);
   return parts.join(" ");
 }
 

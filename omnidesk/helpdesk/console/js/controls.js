@@ -1,6 +1,7 @@
 /*
  * What an agent does to the selected conversation: take it, assign it to someone or a
- * team, change its state (snoozed until a time), priority and labels, resolve it.
+ * team, change its state (snoozed until a time), priority and labels, resolve it. And
+ * the agent's own availability: only an online agent is given new conversations.
  */
 import { api, auth, report } from "./api.js";
 import { $, el, fire, on } from "./dom.js";
@@ -14,6 +15,7 @@ const ui = {
   priority: $(".oc-priority-select"),
   labels: $(".oc-labels-input"),
   resolve: $(".oc-resolve"),
+  availability: $(".oc-availability"),
 };
 
 let busy = false;
@@ -65,8 +67,35 @@ function render(conv) {
   ui.assignTo.value = conv.assignee && conv.assignee.id ? `agent:${conv.assignee.id}` : "";
 }
 
+function showAvailability() {
+  const mine = auth.agent && auth.agent.availability;
+  ui.availability.value = mine || "offline";
+  ui.availability.hidden = !auth.agent;
+}
+
+async function onAvailability() {
+  const wanted = ui.availability.value;
+  ui.availability.disabled = true;
+  try {
+    const data = await api("PATCH", "/me", { availability: wanted });
+    if (data.agent && auth.agent) {
+      auth.agent.availability = data.agent.availability;
+      // The "Assign to" list names each agent's availability: mine changed.
+      const agents = (directory.agents || []).map((a) => (a.id === auth.agent.id ? { ...a, availability: data.agent.availability } : a));
+      setDirectory({ ...directory, agents });
+    }
+  } catch (err) {
+    report(err);
+  } finally {
+    ui.availability.disabled = false;
+    showAvailability(); // what the server holds, whatever happened
+  }
+}
+
+/** Called on sign-in with the directory of agents and teams. */
 export function setDirectory(value) {
   directory = value;
+  showAvailability();
   const options = [el("option", { value: "", text: "Assign to…" }), el("option", { value: "queue", text: "Nobody (back to the queue)" })];
   for (const a of directory.agents || []) options.push(el("option", { value: `agent:${a.id}`, text: `${a.name} (${a.availability || "offline"})` }));
   for (const t of directory.teams || []) options.push(el("option", { value: `team:${t.id}`, text: `Team ${t.name}` }));
@@ -115,5 +144,6 @@ export function init() {
   ui.snooze.addEventListener("change", snooze);
   ui.priority.addEventListener("change", () => act("POST", "priority", { priority: ui.priority.value }));
   ui.labels.addEventListener("change", onLabels);
+  ui.availability.addEventListener("change", onAvailability);
   on("conversation:rendered", render);
 }

@@ -53,6 +53,19 @@ export function alert(title, body, conversationId) {
   }
 }
 
+const RING_AGAIN_MS = 10_000;
+const rung = new Map(); // conversation id -> when "New assignment" last rang for it
+
+/** One "New assignment" alert per assignment, whichever sign of it comes first. */
+function ringAssigned(id, body) {
+  // The conversation on screen needs no alert: the agent sees it (and likely took it).
+  if (String(current().id) === id) return;
+  const last = rung.get(id);
+  if (last !== undefined && Date.now() - last < RING_AGAIN_MS) return;
+  rung.set(id, Date.now());
+  alert("New assignment", body, id);
+}
+
 /** Compare what we knew with a fresh summary: a conversation newly assigned to me rings. */
 export function seen(conv, quiet = false) {
   if (!conv || conv.id === undefined) return;
@@ -60,12 +73,22 @@ export function seen(conv, quiet = false) {
   const was = assignees.get(id);
   const now = conv.assignee ? conv.assignee.id : null;
   assignees.set(id, now);
-  // The conversation on screen needs no alert: the agent sees it (and likely took it).
-  const onScreen = String(current().id) === id;
-  if (!quiet && !onScreen && was !== undefined && was !== now && me(conv)) {
+  if (!quiet && was !== undefined && was !== now && me(conv)) {
     const who = (conv.contact && (conv.contact.name || conv.contact.email)) || `#${id}`;
-    alert("New assignment", `${who} (${conv.channel}) is yours`, id);
+    ringAssigned(id, `${who} (${conv.channel}) is yours`);
   }
+}
+
+/**
+ * Automatic assignment tells the agent with a notification. A conversation handed over
+ * and assigned in one go was never in any list here (it was with the bot), so ``seen``
+ * cannot notice the change: the notification is what rings.
+ */
+function assignedToMe(n) {
+  if (!auth.agent || !n.conversation_id) return;
+  const id = String(n.conversation_id);
+  assignees.set(id, auth.agent.id);
+  ringAssigned(id, `Conversation #${id} is yours`);
 }
 
 export async function loadBell() {
@@ -98,6 +121,7 @@ export function init() {
   on("live:notification", (frame) => {
     const n = frame.notification || {};
     if (n.kind === "mention") alert("You were mentioned", (n.data && n.data.excerpt) || "", n.conversation_id);
+    if (n.kind === "assigned") assignedToMe(n);
     loadBell().catch(report);
   });
   ui.bell.addEventListener("click", () => {
