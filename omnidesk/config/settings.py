@@ -60,6 +60,10 @@ class WebchatSettings(BaseModel):
     max_frame_bytes: int = Field(16_384, ge=256, le=1_048_576)
     history_limit: int = Field(200, ge=1, le=5000)
     title: str = "Lumen Support"
+    # What one address may do: all the visitors behind it together (an office or a
+    # carrier's NAT shares one), so a flood from one place cannot starve the others.
+    messages_per_address_per_minute: int = Field(300, ge=1, le=1_000_000)
+    new_visitors_per_address_per_minute: int = Field(30, ge=1, le=1_000_000)
 
 
 class EscalationRuleSettings(BaseModel):

@@ -155,6 +155,10 @@ def _service_env(data_dir: Path) -> dict[str, str]:
     env["OMNIDESK_ADMIN_EMAIL"] = ADMIN.email
     env["OMNIDESK_ADMIN_PASSWORD"] = ADMIN.password
     env["OMNIDESK_DATA_DIR"] = str(data_dir)
+    # Every browser and visitor here comes from 127.0.0.1: the per-address limits would
+    # treat the whole suite as one flooding office.
+    env["OMNIDESK_WEBCHAT__MESSAGES_PER_ADDRESS_PER_MINUTE"] = "1000000"
+    env["OMNIDESK_WEBCHAT__NEW_VISITORS_PER_ADDRESS_PER_MINUTE"] = "1000000"
     test_db = os.environ.get("OMNIDESK_TEST_DATABASE_URL")
     if test_db and os.environ.get("OMNIDESK_E2E_POSTGRES") == "1":
         env["OMNIDESK_DATABASE_URL"] = test_db

@@ -34,13 +34,10 @@ NAME = "webchat"
 MAX_CLIENT_ID = 100
 MAX_ACTION_CHARS = 300
 HELLO_TIMEOUT = 15.0
-# Messages per socket, per visitor (all their tabs together) and per address (all the
-# visitors behind it: generous, an office shares one address), and new visitors per
-# address. Bursts first, then the steady rate per second.
+# Messages per socket and per visitor (all their tabs together): a burst, then a steady
+# rate per second. Per address the settings say (a minute's worth at once, then steady).
 SOCKET_RATE = (20, 2.0)
 VISITOR_RATE = (20, 2.0)
-ADDRESS_RATE = (120, 5.0)
-NEW_VISITOR_RATE = (30, 0.5)
 
 History = Callable[[str], Awaitable[list[dict[str, Any]]]]
 # Tells the other processes that a reply went out: (visitor, message id).
@@ -75,8 +72,8 @@ class WebchatChannel:
         self._history = history
         self._sockets: dict[str, set[web.WebSocketResponse]] = defaultdict(set)
         self._by_visitor = Buckets(*VISITOR_RATE)
-        self._by_address = Buckets(*ADDRESS_RATE)
-        self._new_by_address = Buckets(*NEW_VISITOR_RATE)
+        self._by_address = _per_minute(settings.messages_per_address_per_minute)
+        self._new_by_address = _per_minute(settings.new_visitors_per_address_per_minute)
 
     # -- Channel contract ----------------------------------------------------------------
 
@@ -255,6 +252,10 @@ class WebchatChannel:
         )
         if result == InboundResult.ACCEPTED:
             await self.push(visitor, {"type": "typing", "on": True})
+
+
+def _per_minute(allowed: int) -> Buckets:
+    return Buckets(allowed, allowed / 60)
 
 
 def _parse(data: str) -> dict[str, Any]:
