@@ -6,21 +6,13 @@ The package is split by what the action changes; callers use these names only.
 
 from omnidesk.helpdesk.actions.agents import (
     create_agent,
-    create_api_token,
     create_team,
     delete_team,
     disable_agent,
-    end_session,
-    end_sessions,
     first_admin,
-    record_login_attempt,
-    revoke_api_token,
     set_agent_teams,
     set_password,
     set_team_members,
-    start_session,
-    touch_api_token,
-    touch_session,
     update_agent,
     update_team,
 )
@@ -83,6 +75,16 @@ from omnidesk.helpdesk.actions.policies import (
     update_rule,
 )
 from omnidesk.helpdesk.actions.reads import mark_read, notification_dict, read_notifications
+from omnidesk.helpdesk.actions.sessions import (
+    create_api_token,
+    end_session,
+    end_sessions,
+    record_login_attempt,
+    revoke_api_token,
+    start_session,
+    touch_api_token,
+    touch_session,
+)
 from omnidesk.helpdesk.actions.sla import (
     FIRST_RESPONSE,
     RESOLUTION,

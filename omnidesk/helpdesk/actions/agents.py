@@ -1,5 +1,5 @@
 """Writes about the people who work in the helpdesk: accounts, passwords, teams and their
-members, sign-in sessions, API tokens and sign-in attempts.
+members (their sign-in sessions, API tokens and sign-in attempts are in ``sessions``).
 
 No contact timeline applies here, so each change that matters is written to the audit log
 (``omnidesk.audit`` logger: who did what to whom) and queues an ``agent`` or ``team`` event.
@@ -7,48 +7,35 @@ No contact timeline applies here, so each change that matters is written to the 
 
 from __future__ import annotations
 
-import datetime as dt
-import logging
 import re
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from omnidesk.db import is_row_id, utcnow
-from omnidesk.helpdesk.actions.base import ActionError
+from omnidesk.db import is_row_id
+from omnidesk.helpdesk.actions.base import ActionError, audit_log
+from omnidesk.helpdesk.actions.sessions import end_sessions
 from omnidesk.helpdesk.actor import Actor
 from omnidesk.helpdesk.auth.crypto import (
     hash_password_async,
-    new_api_token,
-    new_token,
-    token_digest,
 )
 from omnidesk.helpdesk.events import emit
 from omnidesk.helpdesk.models import (
     Agent,
     AgentRole,
-    AgentSession,
-    ApiToken,
     AssignmentMode,
     Availability,
     BusinessCalendar,
-    LoginAttempt,
     Team,
     TeamMember,
 )
-
-audit = logging.getLogger("omnidesk.audit")
 
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+$")
 MIN_PASSWORD_CHARS = 8
 MAX_PASSWORD_CHARS = 1024
 MAX_CAPACITY = 1000
-
-
-def _audit(by: Actor, what: str, **data: Any) -> None:
-    audit.info("%s by %s (%s): %s", what, by.name, by.agent_id, data)
 
 
 def clean_email(email: str) -> str:
@@ -121,7 +108,7 @@ async def create_agent(
     )
     session.add(agent)
     await session.flush()
-    _audit(by, "agent created", agent_id=agent.id, email=address, role=agent.role)
+    audit_log(by, "agent created", agent_id=agent.id, email=address, role=agent.role)
     emit(session, "agent", agent_id=agent.id)
     return agent
 
@@ -149,7 +136,7 @@ async def update_agent(
         await end_sessions(session, agent.id)
     await session.flush()
     if set(values) - {"availability"}:
-        _audit(by, "agent updated", agent_id=agent.id, changes=sorted(values))
+        audit_log(by, "agent updated", agent_id=agent.id, changes=sorted(values))
     emit(session, "agent", agent_id=agent.id)
     return agent
 
@@ -176,7 +163,7 @@ async def set_password(
     """A new password; every session of the account but ``keep_session_id`` ends."""
     agent.password_hash = await hash_password_async(check_password(password))
     ended = await end_sessions(session, agent.id, keep=keep_session_id)
-    _audit(by, "password set", agent_id=agent.id, sessions_ended=ended)
+    audit_log(by, "password set", agent_id=agent.id, sessions_ended=ended)
 
 
 async def set_agent_teams(
@@ -186,7 +173,7 @@ async def set_agent_teams(
     await session.execute(delete(TeamMember).where(TeamMember.agent_id == agent.id))
     session.add_all(TeamMember(team_id=t, agent_id=agent.id) for t in sorted(wanted))
     await session.flush()
-    _audit(by, "agent teams set", agent_id=agent.id, teams=sorted(wanted))
+    audit_log(by, "agent teams set", agent_id=agent.id, teams=sorted(wanted))
     emit(session, "agent", agent_id=agent.id)
 
 
@@ -249,7 +236,7 @@ async def create_team(session: AsyncSession, changes: dict[str, Any], by: Actor)
     await session.flush()
     if "members" in changes:
         await set_team_members(session, team, changes["members"], by)
-    _audit(by, "team created", team_id=team.id, name=team.name)
+    audit_log(by, "team created", team_id=team.id, name=team.name)
     emit(session, "team", team_id=team.id)
     return team
 
@@ -265,7 +252,7 @@ async def update_team(
     if "members" in changes:
         await set_team_members(session, team, changes["members"], by)
     await session.flush()
-    _audit(by, "team updated", team_id=team.id, changes=sorted(changes))
+    audit_log(by, "team updated", team_id=team.id, changes=sorted(changes))
     emit(session, "team", team_id=team.id)
     return team
 
@@ -275,7 +262,7 @@ async def delete_team(session: AsyncSession, team: Team, by: Actor) -> None:
     await session.execute(delete(TeamMember).where(TeamMember.team_id == team_id))
     await session.delete(team)
     await session.flush()
-    _audit(by, "team deleted", team_id=team_id)
+    audit_log(by, "team deleted", team_id=team_id)
     emit(session, "team", team_id=team_id)
 
 
@@ -286,119 +273,7 @@ async def set_team_members(session: AsyncSession, team: Team, agent_ids: Any, by
     await session.execute(delete(TeamMember).where(TeamMember.team_id == team.id))
     session.add_all(TeamMember(team_id=team.id, agent_id=a) for a in sorted(wanted))
     await session.flush()
-    _audit(by, "team members set", team_id=team.id, members=sorted(wanted))
-
-
-# -- sessions, tokens, sign-in attempts -----------------------------------------------------
-
-
-async def start_session(
-    session: AsyncSession,
-    agent: Agent,
-    *,
-    lifetime: dt.timedelta,
-    ip: str | None = None,
-    user_agent: str | None = None,
-) -> tuple[AgentSession, str]:
-    """A signed-in browser; returns the row and the cookie token (stored only hashed)."""
-    token = new_token()
-    now = utcnow()
-    row = AgentSession(
-        id=token_digest(token),
-        agent_id=agent.id,
-        csrf_token=new_token(),
-        created_at=now,
-        last_seen_at=now,
-        expires_at=now + lifetime,
-        ip=(ip or "")[:64] or None,
-        user_agent=(user_agent or "")[:300] or None,
-    )
-    session.add(row)
-    agent.last_seen_at = now
-    await session.flush()
-    _audit(Actor(agent.name, agent.id), "signed in", ip=ip)
-    return row, token
-
-
-async def end_session(session: AsyncSession, session_id: str) -> None:
-    """Sign one browser out; its live sockets close too, in every process. With it the
-    account's last live session ends, and the agent goes offline: nobody signed out is
-    handed conversations automatically."""
-    ended = await session.get(AgentSession, session_id)
-    if ended is None:
-        return
-    await session.delete(ended)
-    # The id is the token's hash, not the token: safe to put on the bus.
-    emit(session, "session_ended", session_id=session_id)
-    others = await session.scalar(
-        select(AgentSession.id)
-        .where(AgentSession.agent_id == ended.agent_id, AgentSession.expires_at > utcnow())
-        .where(AgentSession.id != session_id)
-        .limit(1)
-    )
-    agent = await session.get(Agent, ended.agent_id)
-    if others is None and agent is not None and agent.availability != Availability.OFFLINE:
-        agent.availability = Availability.OFFLINE
-        emit(session, "agent", agent_id=agent.id)
-
-
-async def end_sessions(session: AsyncSession, agent_id: int, *, keep: str | None = None) -> int:
-    """End every session of an account (but ``keep``); returns how many ended."""
-    query = delete(AgentSession).where(AgentSession.agent_id == agent_id)
-    if keep is not None:
-        query = query.where(AgentSession.id != keep)
-    result = await session.execute(query)
-    # Live sockets of those sessions close too, in every process (helpdesk.live).
-    emit(session, "sessions_ended", agent_id=agent_id, keep=keep)
-    return int(getattr(result, "rowcount", 0) or 0)
-
-
-async def touch_session(session: AsyncSession, session_id: str, agent_id: int) -> None:
-    """Record activity, which keeps a session past its idle timeout."""
-    now = utcnow()
-    await session.execute(
-        update(AgentSession).where(AgentSession.id == session_id).values(last_seen_at=now)
-    )
-    await session.execute(update(Agent).where(Agent.id == agent_id).values(last_seen_at=now))
-
-
-async def create_api_token(
-    session: AsyncSession, agent: Agent, name: str, by: Actor
-) -> tuple[ApiToken, str]:
-    """A personal API token; the secret is returned once and only its hash is kept."""
-    if not isinstance(name, str) or not name.strip() or len(name) > 100:
-        raise ActionError("invalid", "'name' must be a non-empty string")
-    secret = new_api_token()
-    row = ApiToken(
-        agent_id=agent.id, name=name.strip(), token_hash=token_digest(secret), prefix=secret[:10]
-    )
-    session.add(row)
-    await session.flush()
-    _audit(by, "api token created", agent_id=agent.id, token_id=row.id)
-    return row, secret
-
-
-async def revoke_api_token(session: AsyncSession, token: ApiToken, by: Actor) -> None:
-    if token.revoked_at is None:
-        token.revoked_at = utcnow()
-    _audit(by, "api token revoked", agent_id=token.agent_id, token_id=token.id)
-
-
-async def touch_api_token(session: AsyncSession, token_id: int) -> None:
-    await session.execute(
-        update(ApiToken).where(ApiToken.id == token_id).values(last_used_at=utcnow())
-    )
-
-
-async def record_login_attempt(
-    session: AsyncSession, email: str, ip: str, success: bool, *, keep: dt.timedelta
-) -> None:
-    """Count a sign-in try; tries older than ``keep`` are dropped as new ones come."""
-    now = utcnow()
-    session.add(LoginAttempt(email=email[:320], ip=ip[:64], success=success, created_at=now))
-    await session.execute(delete(LoginAttempt).where(LoginAttempt.created_at < now - keep))
-    if not success:
-        audit.info("failed sign-in for %s from %s", email[:320], ip)
+    audit_log(by, "team members set", team_id=team.id, members=sorted(wanted))
 
 
 async def first_admin(

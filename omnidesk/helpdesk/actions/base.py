@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from omnidesk.helpdesk.actor import Actor
 from omnidesk.helpdesk.models import TimelineEvent
+
+# Who did what to whom, for writes with no contact timeline (accounts, teams, tokens).
+AUDIT = logging.getLogger("omnidesk.audit")
 
 
 class ActionError(Exception):
@@ -35,3 +40,7 @@ def add_timeline(
 
 def iso(value: dt.datetime | None) -> str | None:
     return value.isoformat() if value else None
+
+
+def audit_log(by: Actor, what: str, **data: Any) -> None:
+    AUDIT.info("%s by %s (%s): %s", what, by.name, by.agent_id, data)
