@@ -86,7 +86,10 @@ class Services:
         self.outbox = OutboxDispatcher(self.sessionmaker, self.channels, self.bus)
         self.webchat = WebchatChannel(
             settings.webchat,
-            VisitorTokens(settings.secret_key.get_secret_value()),
+            VisitorTokens(
+                settings.secret_key.get_secret_value(),
+                max_age_days=settings.webchat.visitor_token_days,
+            ),
             self.on_message,
             self._webchat_history,
             relay=self._relay_webchat_reply,

@@ -62,6 +62,9 @@ class WebchatSettings(BaseModel):
     title: str = "Lumen Support"
     # What one address may do: all the visitors behind it together (an office or a
     # carrier's NAT shares one), so a flood from one place cannot starve the others.
+    # A visitor token older than this no longer resumes its conversation; each visit
+    # renews it, so only a token unused that long (or copied off a machine) expires.
+    visitor_token_days: float = Field(30.0, gt=0, le=3650)
     messages_per_address_per_minute: int = Field(300, ge=1, le=1_000_000)
     new_visitors_per_address_per_minute: int = Field(30, ge=1, le=1_000_000)
 

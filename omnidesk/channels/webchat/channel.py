@@ -195,7 +195,8 @@ class WebchatChannel:
             if found is None:
                 await _error(ws, "invalid_token", "this visitor token is not valid")
                 return None
-            visitor = found
+            # Renewed on every welcome: a returning visitor's token never runs out.
+            visitor, token = found, self._tokens.sign(found)
         history = await self._history(visitor)
         await ws.send_json(
             {
