@@ -39,6 +39,7 @@ export async function load() {
   const [{ agents, teams }, calendars] = await Promise.all([people(), api("GET", "/admin/calendars")]);
   view.agents = agents;
   view.calendars = Array.isArray(calendars.calendars) ? calendars.calendars : [];
+  calendarOptions(ui.calendar.value);
   const names = new Map(agents.map((a) => [a.id, a.name]));
   ui.rows.replaceChildren(...teams.map((team) => item(team, names)));
   ui.empty.hidden = teams.length > 0;
@@ -67,6 +68,15 @@ function item(team, names) {
   );
 }
 
+/** The calendar choices, from the latest list (a form opened before it arrived gets them too). */
+function calendarOptions(chosen) {
+  ui.calendar.replaceChildren(
+    el("option", { value: "", text: "Default hours" }),
+    ...view.calendars.map((c) => el("option", { value: String(c.id), text: c.name })),
+  );
+  ui.calendar.value = chosen;
+}
+
 function calendarName(id) {
   const found = view.calendars.find((c) => c.id === id);
   return found ? `hours: ${found.name}` : `hours: #${id}`;
@@ -78,11 +88,7 @@ function fill(team) {
   ui.name.value = t.name || "";
   ui.description.value = t.description || "";
   ui.assignment.value = t.assignment || "round_robin";
-  ui.calendar.replaceChildren(
-    el("option", { value: "", text: "Default hours" }),
-    ...view.calendars.map((c) => el("option", { value: String(c.id), text: c.name })),
-  );
-  ui.calendar.value = t.calendar_id ? String(t.calendar_id) : "";
+  calendarOptions(t.calendar_id ? String(t.calendar_id) : "");
   fillChecks(ui.members, view.agents.filter((a) => a.active || (t.members || []).includes(a.id)), t.members);
   ui.save.textContent = team ? "Save" : "Create team";
 }
