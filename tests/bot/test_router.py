@@ -284,3 +284,35 @@ async def test_no_search_while_a_person_owns_the_thread(
         turn = await chat.services.router.handle(session, inbound, prepared)
     assert searched == ["how do I reset my password?"]
     assert turn.prepared.answer is not None and turn.prepared.answer.kind == "answer"
+
+
+async def test_feedback_on_an_older_answer_lands_on_it_and_its_question(chat: Chat) -> None:
+    [first] = await chat.say("how do I reset my password?")
+    [second] = await chat.say("how long does delivery take?")
+    assert first.author == second.author == "bot"
+    async with chat.services.sessionmaker() as session:
+        answers = (
+            await session.scalars(
+                select(Message).where(Message.author == "bot").order_by(Message.id)
+            )
+        ).all()
+    older = answers[0]
+    await chat.services.on_message(
+        InboundMessage(
+            channel=chat.channel.name,
+            sender_id=chat.sender,
+            dedupe_key=uuid.uuid4().hex,
+            text="Not helpful",
+            action=Action.NOT_HELPFUL,
+            raw={"message_id": older.id},
+        )
+    )
+    await chat.services.inbox.drain()
+    async with chat.services.sessionmaker() as session:
+        feedback = await session.scalar(
+            select(TimelineEvent).where(TimelineEvent.kind == "feedback")
+        )
+    assert feedback is not None
+    assert feedback.data["message_id"] == older.id
+    assert feedback.data["question"] == "how do I reset my password?"
+    assert feedback.data["helpful"] is False

@@ -18,7 +18,7 @@ from sqlalchemy import func, select
 from omnidesk.bot.app import SERVICES, create_app
 from omnidesk.channels.webchat import VisitorTokens
 from omnidesk.config import Settings
-from omnidesk.helpdesk import InboxItem, Message
+from omnidesk.helpdesk import InboxItem, Message, TimelineEvent
 from tests.accounts import bearer, client_bearer
 
 
@@ -272,3 +272,32 @@ async def test_console_api_unknown_conversation_and_state(client: TestClient[Any
     assert resp.status == 400
     resp = await client.get("/api/v1/conversations", headers={"Authorization": "Bearer wrong"})
     assert resp.status == 401
+
+
+async def test_a_feedback_button_names_the_answer_it_belongs_to(
+    client: TestClient[Any, Any],
+) -> None:
+    sock, _ = await connect(client)
+    await sock.say("how do I reset my password?")
+    answer = (await sock.until(bot_message))["message"]
+    await sock.say("how long does delivery take?")
+    await sock.until(bot_message)
+    await sock.ws.send_json(
+        {
+            "type": "action",
+            "id": "fb-1",
+            "payload": "feedback:not_helpful",
+            "label": "Not helpful",
+            "message_id": answer["id"],
+        }
+    )
+    await sock.until(lambda f: f["type"] == "ack" and f["id"] == "fb-1")
+    await sock.until(bot_message)
+    maker = client.app[SERVICES].sessionmaker
+    async with maker() as session:
+        feedback = await session.scalar(
+            select(TimelineEvent).where(TimelineEvent.kind == "feedback")
+        )
+    assert feedback is not None and feedback.data["message_id"] == answer["id"]
+    assert feedback.data["question"] == "how do I reset my password?"
+    await sock.ws.close()

@@ -238,6 +238,11 @@ class WebchatChannel:
             if not isinstance(label, str) or len(label) > MAX_ACTION_CHARS:
                 raise FrameError("bad_frame", "'label' must be a short string", client_id)
             text = label or action
+        raw: dict[str, Any] = {"client_id": client_id}
+        # The message whose button it was (feedback belongs to that answer).
+        message_id = frame.get("message_id") if kind == "action" else None
+        if isinstance(message_id, int) and not isinstance(message_id, bool) and message_id > 0:
+            raw["message_id"] = message_id
         inbound = InboundMessage(
             channel=NAME,
             sender_id=visitor,
@@ -245,7 +250,7 @@ class WebchatChannel:
             dedupe_key=f"{visitor}:{client_id}",
             text=text.strip(),
             action=action,
-            raw={"client_id": client_id},
+            raw=raw,
         )
         result = await self._on_message(inbound)
         await ws.send_json(

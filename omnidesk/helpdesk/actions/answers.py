@@ -61,15 +61,34 @@ async def record_feedback(
     the channel tells which (our ``message_id``, or the platform's ``external_id`` of the
     message shown), otherwise on the conversation's latest bot answer."""
     answer = await _rated_message(session, conversation, message_id, external_id)
+    # The question that answer answered (an older answer's buttons may be clicked after
+    # newer questions), so Gaps files the rating under the right topic.
+    question = await _question_of(session, answer) if answer is not None else None
     return add_timeline(
         session,
         conversation.contact_id,
         "feedback",
         conversation.id,
         helpful=feedback == "helpful",
-        question=conversation.last_question,
+        question=question or conversation.last_question,
         message_id=answer.id if answer is not None else None,
     )
+
+
+async def _question_of(session: AsyncSession, answer: Message) -> str | None:
+    """The customer's question the answer replied to: the last message before it that
+    they typed (a button they pressed is not a question)."""
+    rows = await session.execute(
+        select(Message.text, Message.payload)
+        .where(
+            Message.conversation_id == answer.conversation_id,
+            Message.author == Author.CONTACT,
+            Message.id < answer.id,
+        )
+        .order_by(Message.id.desc())
+        .limit(5)
+    )
+    return next((text for text, payload in rows if not (payload or {}).get("action")), None)
 
 
 async def _rated_message(

@@ -373,7 +373,7 @@
       const group = el("div", { class: "od-buttons", role: "group", "aria-label": "Quick replies" });
       for (const b of buttons) {
         const button = el("button", { type: "button", text: b.label });
-        button.addEventListener("click", () => pressButton(group, button, b));
+        button.addEventListener("click", () => pressButton(group, button, b, msg.id));
         group.append(button);
       }
       node.append(group);
@@ -537,13 +537,16 @@
     updateSendButton();
   }
 
-  function pressButton(group, pressed, button) {
+  /** ``messageId``: the message the button belongs to, so feedback lands on that answer. */
+  function pressButton(group, pressed, button, messageId) {
     for (const b of group.querySelectorAll("button")) b.disabled = true;
     pressed.classList.add("od-chosen");
     pressed.setAttribute("aria-pressed", "true");
     const id = uuid();
     addOptimistic(id, button.label);
-    submit({ type: "action", id, payload: button.payload, label: button.label }, button.label);
+    const frame = { type: "action", id, payload: button.payload, label: button.label };
+    if (Number.isInteger(messageId)) frame.message_id = messageId;
+    submit(frame, button.label);
   }
 
   function updateSendButton() {
