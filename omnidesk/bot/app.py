@@ -7,6 +7,7 @@ from pathlib import Path
 
 from aiohttp import web
 
+from omnidesk.bot.metrics import Metrics
 from omnidesk.bot.middlewares import MIDDLEWARES
 from omnidesk.bot.services import Services
 from omnidesk.config import Settings
@@ -75,6 +76,7 @@ def create_app(settings: Settings, services: Services | None = None) -> web.Appl
     # own routes (each channel checks its platform's signature or visitor token itself).
     guard.allow_public([app.router.add_get("/", demo)])
     guard.allow_public([app.router.add_get("/healthz", healthz)])
+    guard.allow_public(Metrics(svc).install(app))
     guard.allow_public(app.router.add_routes(kb_routes(svc.kb)))
     for channel in svc.channels.values():
         guard.allow_public(app.router.add_routes(channel.routes()))

@@ -17,8 +17,10 @@ import logging
 from sqlalchemy.exc import DBAPIError, IntegrityError, InterfaceError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from omnidesk.bot.metrics import TURN_SECONDS
 from omnidesk.bot.router import ERROR_HANDOFF_TEXT, Router, Turn
 from omnidesk.channels import InboundMessage, InboundResult
+from omnidesk.db import utcnow
 from omnidesk.escalation import Decision, hand_off
 from omnidesk.helpdesk import (
     HUMAN_OWNED,
@@ -36,6 +38,13 @@ LEASE = dt.timedelta(seconds=120)
 MAX_ATTEMPTS = 5
 IDLE_POLL_SECONDS = 1.0
 STOP_GRACE_SECONDS = 10.0
+
+
+def _observe_turn(received_at: dt.datetime) -> None:
+    """How long the customer waited for this turn, for /metrics."""
+    if received_at.tzinfo is None:  # SQLite hands back naive UTC
+        received_at = received_at.replace(tzinfo=dt.UTC)
+    TURN_SECONDS.observe(max(0.0, (utcnow() - received_at).total_seconds()))
 
 
 def order_key(inbound: InboundMessage) -> str:
@@ -159,6 +168,8 @@ class Inbox:
                 await self._retry(item, exc)
             else:
                 await self._park(item, f"router error: {_describe(exc)}")
+        else:
+            _observe_turn(item.received_at)
         return True
 
     async def _claim(self) -> InboxItem | None:

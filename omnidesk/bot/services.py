@@ -59,6 +59,8 @@ class Services:
     webchat: WebchatChannel = field(init=False)
     sweeper: Sweeper = field(init=False)
     live: LiveHub = field(init=False)
+    # True between a finished start and the beginning of stop (what /readyz reports).
+    started: bool = field(default=False, init=False)
     survey_links: SurveyLinks = field(init=False)
     agent_room: AgentRoom | None = field(init=False, default=None)
 
@@ -136,8 +138,10 @@ class Services:
             await self.inbox.start()
             await self.outbox.start()
             await self.sweeper.start()
+        self.started = True
 
     async def stop(self) -> None:
+        self.started = False
         if self.workers:
             await self.sweeper.stop()
             await self.inbox.stop()

@@ -8,7 +8,7 @@ from omnidesk.helpdesk.admin import AdminAPI, KnowledgeAdmin
 from omnidesk.helpdesk.api import ConsoleAPI
 from omnidesk.helpdesk.auth import AuthGuard
 from omnidesk.helpdesk.events import Event, EventBus, create_bus, emit, unit_of_work
-from omnidesk.helpdesk.http import HTTPJSONError, actor_of, json_error, read_json
+from omnidesk.helpdesk.http import HTTPJSONError, actor_of, admin_only, json_error, read_json
 from omnidesk.helpdesk.live import LiveHub
 from omnidesk.helpdesk.livesocket import live_guard
 from omnidesk.helpdesk.models import (
@@ -68,6 +68,7 @@ __all__ = [
     "TimelineEvent",
     "actions",
     "actor_of",
+    "admin_only",
     "create_bus",
     "emit",
     "gaps",

@@ -25,10 +25,11 @@ from omnidesk.ratelimit import Buckets
 from tests.accounts import PASSWORD, add_agent, bearer
 
 # Open to anyone, on purpose. Prefixes end with "/" or are whole paths.
-PUBLIC = {"/", "/healthz", "/signin", "/signin/signin.js", "/signin/signin.css"}
+PUBLIC = {"/", "/healthz", "/readyz", "/signin", "/signin/signin.js", "/signin/signin.css"}
 PUBLIC_PREFIXES = ("/kb", "/webchat/", "/slack/", "/telegram/", "/api/v1/auth/login", "/csat/")
 # Admin routes outside /api/v1/admin/ (which is admin as a whole).
 ADMIN_ROUTES = {
+    ("GET", "/metrics"),
     ("POST", "/api/v1/articles"),
     ("POST", "/api/v1/articles/preview"),
     ("PATCH", "/api/v1/articles/{slug}"),

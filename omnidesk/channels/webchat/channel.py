@@ -123,6 +123,9 @@ class WebchatChannel:
             with contextlib.suppress(ConnectionError, RuntimeError):
                 await ws.send_json(frame)
 
+    def open_sockets(self) -> int:
+        return sum(1 for group in self._sockets.values() for ws in group if not ws.closed)
+
     def connected(self, visitor: str) -> int:
         return sum(1 for ws in self._sockets.get(visitor, ()) if not ws.closed)
 
