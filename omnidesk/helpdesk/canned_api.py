@@ -8,34 +8,26 @@ from typing import Any
 
 from aiohttp import web
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from omnidesk.helpdesk import actions
-from omnidesk.helpdesk.events import EventBus, unit_of_work
+from omnidesk.helpdesk.events import unit_of_work
 from omnidesk.helpdesk.http import HTTPJSONError, read_json, text_field
 from omnidesk.helpdesk.models import (
     Agent,
-    AgentRole,
     CannedResponse,
     Conversation,
     Notification,
     Team,
 )
-from omnidesk.helpdesk.work_http import Guard, caller, int_field, path_id, refusals
+from omnidesk.helpdesk.work_http import AgentRoutes, caller, int_field, path_id, refusals
 
 MAX_NOTIFICATIONS = 100
 
 
-class CannedAPI:
-    def __init__(
-        self, sessionmaker: async_sessionmaker[AsyncSession], bus: EventBus, guard: Guard
-    ) -> None:
-        self._sessionmaker = sessionmaker
-        self._bus = bus
-        self._guard = guard
-
+class CannedAPI(AgentRoutes):
     def routes(self) -> list[web.AbstractRouteDef]:
-        g = lambda h: self._guard(AgentRole.AGENT, h)  # noqa: E731
+        g = self.agent
         one = r"/api/v1/canned/{id:\d+}"
         return [
             web.get("/api/v1/canned", g(self.list_canned)),

@@ -5,27 +5,20 @@ from __future__ import annotations
 
 from aiohttp import web
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from omnidesk.helpdesk import actions, queries
-from omnidesk.helpdesk.events import EventBus, unit_of_work
+from omnidesk.helpdesk.events import unit_of_work
 from omnidesk.helpdesk.http import HTTPJSONError, read_json
-from omnidesk.helpdesk.models import AgentRole, Contact, TimelineEvent
-from omnidesk.helpdesk.work_http import Guard, caller, int_field, path_id, query_int, refusals
+from omnidesk.helpdesk.models import Contact, TimelineEvent
+from omnidesk.helpdesk.work_http import AgentRoutes, caller, int_field, path_id, query_int, refusals
 
 MAX_TIMELINE = 5000
 
 
-class ContactsAPI:
-    def __init__(
-        self, sessionmaker: async_sessionmaker[AsyncSession], bus: EventBus, guard: Guard
-    ) -> None:
-        self._sessionmaker = sessionmaker
-        self._bus = bus
-        self._guard = guard
-
+class ContactsAPI(AgentRoutes):
     def routes(self) -> list[web.AbstractRouteDef]:
-        g = lambda h: self._guard(AgentRole.AGENT, h)  # noqa: E731
+        g = self.agent
         one = r"/api/v1/contacts/{id:\d+}"
         return [
             web.get(one, g(self.get_contact)),

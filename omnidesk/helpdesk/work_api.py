@@ -7,15 +7,15 @@ from __future__ import annotations
 from typing import Any
 
 from aiohttp import web
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from omnidesk.helpdesk import actions, queries
 from omnidesk.helpdesk.actor import Actor
-from omnidesk.helpdesk.events import EventBus, unit_of_work
+from omnidesk.helpdesk.events import unit_of_work
 from omnidesk.helpdesk.http import HTTPJSONError, read_json, text_field
 from omnidesk.helpdesk.models import Agent, AgentRole, Contact, Priority, Team
 from omnidesk.helpdesk.work_http import (
-    Guard,
+    AgentRoutes,
     caller,
     conversation_of,
     datetime_field,
@@ -30,18 +30,11 @@ MAX_FILTER_CHARS = 64
 STATES = (*queries.CONVERSATION_STATES, queries.OPEN, queries.ANY, "all")
 
 
-class WorkAPI:
+class WorkAPI(AgentRoutes):
     """Conversation routes for agents (admins may use them too)."""
 
-    def __init__(
-        self, sessionmaker: async_sessionmaker[AsyncSession], bus: EventBus, guard: Guard
-    ) -> None:
-        self._sessionmaker = sessionmaker
-        self._bus = bus
-        self._guard = guard
-
     def routes(self) -> list[web.AbstractRouteDef]:
-        g = lambda h: self._guard(AgentRole.AGENT, h)  # noqa: E731
+        g = self.agent
         one = r"/api/v1/conversations/{id:\d+}"
         return [
             web.get("/api/v1/conversations", g(self.list_conversations)),

@@ -9,17 +9,34 @@ from contextlib import contextmanager
 from typing import Any
 
 from aiohttp import web
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from omnidesk.db import MAX_ID
 from omnidesk.helpdesk.actions import ActionError
 from omnidesk.helpdesk.actor import Actor
+from omnidesk.helpdesk.events import EventBus
 from omnidesk.helpdesk.http import HTTPJSONError, actor_of
 from omnidesk.helpdesk.models import AgentRole, Conversation
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 # Wraps a handler so only callers with at least that role reach it (``http.require_role``).
 Guard = Callable[[AgentRole, Handler], Handler]
+
+
+class AgentRoutes:
+    """What the agents' route groups share: the database, the bus, and the guard that
+    marks each of their routes for agents (admins pass too)."""
+
+    def __init__(
+        self, sessionmaker: async_sessionmaker[AsyncSession], bus: EventBus, guard: Guard
+    ) -> None:
+        self._sessionmaker = sessionmaker
+        self._bus = bus
+        self._guard = guard
+
+    def agent(self, handler: Handler) -> Handler:
+        return self._guard(AgentRole.AGENT, handler)
+
 
 _STATUS = {"invalid": 400, "empty": 400, "too_long": 400, "not_found": 404}
 # Ids are 32-bit integers in the database; a larger one cannot exist.
