@@ -9,7 +9,8 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from omnidesk.helpdesk.actor import Actor
-from omnidesk.helpdesk.models import TimelineEvent
+from omnidesk.helpdesk.events import emit
+from omnidesk.helpdesk.models import Conversation, TimelineEvent
 
 # Who did what to whom, for writes with no contact timeline (accounts, teams, tokens).
 AUDIT = logging.getLogger("omnidesk.audit")
@@ -44,3 +45,15 @@ def iso(value: dt.datetime | None) -> str | None:
 
 def audit_log(by: Actor, what: str, **data: Any) -> None:
     AUDIT.info("%s by %s (%s): %s", what, by.name, by.agent_id, data)
+
+
+def conversation_changed(session: AsyncSession, conversation: Conversation) -> None:
+    """Queue the ``conversation`` event every view of the conversation list follows."""
+    emit(
+        session,
+        "conversation",
+        conversation_id=conversation.id,
+        state=conversation.state,
+        assignee_id=conversation.assignee_id,
+        team_id=conversation.team_id,
+    )

@@ -8,7 +8,7 @@ from sqlalchemy import Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from omnidesk.db import utcnow
-from omnidesk.helpdesk.actions.base import ActionError, add_timeline
+from omnidesk.helpdesk.actions.base import ActionError, add_timeline, conversation_changed
 from omnidesk.helpdesk.actions.tickets import open_ticket, open_ticket_for
 from omnidesk.helpdesk.actor import SYSTEM, Actor
 from omnidesk.helpdesk.events import emit
@@ -200,14 +200,7 @@ async def assign(
         ticket_id=ticket.id,
         **actor.audit(),
     )
-    emit(
-        session,
-        "conversation",
-        conversation_id=conversation.id,
-        state=conversation.state,
-        assignee_id=conversation.assignee_id,
-        team_id=conversation.team_id,
-    )
+    conversation_changed(session, conversation)
 
 
 async def resolve(
@@ -276,11 +269,4 @@ async def reopen_ticket(session: AsyncSession, conversation: Conversation, ticke
         assignee_id=conversation.assignee_id,
         team_id=conversation.team_id,
     )
-    emit(
-        session,
-        "conversation",
-        conversation_id=conversation.id,
-        state=conversation.state,
-        assignee_id=conversation.assignee_id,
-        team_id=conversation.team_id,
-    )
+    conversation_changed(session, conversation)

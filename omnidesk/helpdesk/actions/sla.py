@@ -10,7 +10,7 @@ from collections.abc import Iterable, Sequence
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from omnidesk.db import utcnow
-from omnidesk.helpdesk.actions.base import add_timeline, iso
+from omnidesk.helpdesk.actions.base import add_timeline, conversation_changed, iso
 from omnidesk.helpdesk.actions.conversations import assign
 from omnidesk.helpdesk.actions.notifications import notify
 from omnidesk.helpdesk.actor import SYSTEM, Actor
@@ -174,14 +174,7 @@ async def end_snooze(session: AsyncSession, conversation: Conversation) -> None:
     )
     if conversation.assignee_id is not None:
         await notify(session, conversation.assignee_id, "snooze_ended", conversation.id)
-    emit(
-        session,
-        "conversation",
-        conversation_id=conversation.id,
-        state=conversation.state,
-        assignee_id=conversation.assignee_id,
-        team_id=conversation.team_id,
-    )
+    conversation_changed(session, conversation)
 
 
 def require_skill(
