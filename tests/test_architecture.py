@@ -21,8 +21,7 @@ MAY_IMPORT: dict[str, set[str]] = {
     "channels": {"config", "messages", "ratelimit", "untrusted"},
     "knowledge": {"config", "db", "untrusted"},
     "helpdesk": {"config", "db", "messages", "ratelimit", "untrusted"},
-    # db for the clock only (``utcnow``), as helpdesk writes it.
-    "escalation": {"config", "db", "helpdesk", "messages", "untrusted"},
+    "escalation": {"config", "helpdesk", "messages", "untrusted"},
 }
 
 

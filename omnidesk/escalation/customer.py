@@ -18,10 +18,9 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from omnidesk.config import EscalationSettings
-from omnidesk.db import utcnow
 from omnidesk.escalation.hours import is_open, next_open
 from omnidesk.escalation.sla import start_sla, targets_for
-from omnidesk.helpdesk import actions
+from omnidesk.helpdesk import actions, utcnow
 from omnidesk.helpdesk.catalogue import CSAT_PREFIX, EMAIL_PROMPT, catalogue_of
 from omnidesk.helpdesk.models import (
     Author,

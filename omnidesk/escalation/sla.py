@@ -18,9 +18,8 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from omnidesk.config import SlaSettings
-from omnidesk.db import utcnow
 from omnidesk.escalation.hours import ALWAYS, Calendar, CalendarError, add_business_minutes
-from omnidesk.helpdesk import Priority, Ticket, TicketState, actions
+from omnidesk.helpdesk import Priority, Ticket, TicketState, actions, utcnow
 from omnidesk.helpdesk.models import BusinessCalendar, SlaPolicy, Team
 
 log = logging.getLogger(__name__)

@@ -18,7 +18,6 @@ from sqlalchemy import and_, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from omnidesk.config import EscalationSettings
-from omnidesk.db import utcnow
 from omnidesk.escalation.assignment import auto_assign
 from omnidesk.escalation.sla import LADDER, breaches, raised
 from omnidesk.helpdesk import (
@@ -30,6 +29,7 @@ from omnidesk.helpdesk import (
     TimelineEvent,
     actions,
     unit_of_work,
+    utcnow,
 )
 from omnidesk.helpdesk.models import Agent, AgentRole, TeamMember
 

@@ -1,6 +1,7 @@
 """Contacts, conversations, messages, tickets and the unified timeline; agent accounts
 and sign-in; the agent and admin APIs and the console."""
 
+from omnidesk.db import utcnow
 from omnidesk.helpdesk import actions, gaps, queries, search
 from omnidesk.helpdesk.actions import ActionError, message_dict
 from omnidesk.helpdesk.actor import SYSTEM, Actor
@@ -79,4 +80,5 @@ __all__ = [
     "read_json",
     "search",
     "unit_of_work",
+    "utcnow",
 ]
