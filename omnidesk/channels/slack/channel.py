@@ -163,11 +163,46 @@ class SlackChannel:
         arguments = post_arguments(message)
         response = await self._post(channel, thread_ts, arguments)
         if isinstance(response, DeliveryReceipt):
-            return response
+            return await self._settle(response, channel, thread_ts, message.message_id)
         posted_channel = str(response.get("channel") or channel)
         if thread_ts is not None:
             self._threads.remember(posted_channel, thread_ts)
         return DeliveryReceipt(ok=True, external_id=f"{posted_channel}:{response.get('ts')}")
+
+    async def _settle(
+        self, receipt: DeliveryReceipt, channel: str, thread_ts: str | None, message_id: int
+    ) -> DeliveryReceipt:
+        """After a failure that may have posted anyway (a time-out, a 5xx: the answer was
+        lost, not the request), look for our post before the outbox sends it again:
+        Slack has no idempotency key, but the post carries our id in its metadata."""
+        if receipt.ok or receipt.permanent or receipt.retry_after is not None:
+            return receipt
+        ts = await self._find_posted(channel, thread_ts, message_id)
+        if ts is None:
+            return receipt
+        log.info("Slack posted message %s although the call failed; not sending again", message_id)
+        return DeliveryReceipt(ok=True, external_id=f"{channel}:{ts}")
+
+    async def _find_posted(
+        self, channel: str, thread_ts: str | None, message_id: int
+    ) -> str | None:
+        try:
+            if thread_ts is not None:
+                response = await self.client.conversations_replies(
+                    channel=channel, ts=thread_ts, include_all_metadata=True, limit=100
+                )
+            else:
+                response = await self.client.conversations_history(
+                    channel=channel, include_all_metadata=True, limit=50
+                )
+        except Exception as exc:  # the check is best effort; the retry decides
+            log.info("could not look for message %s in Slack: %r", message_id, exc)
+            return None
+        for posted in response.get("messages") or []:
+            payload = (posted.get("metadata") or {}).get("event_payload") or {}
+            if payload.get("omnidesk_message_id") == message_id and posted.get("ts"):
+                return str(posted["ts"])
+        return None
 
     @property
     def agent_channel(self) -> str | None:

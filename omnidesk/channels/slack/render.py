@@ -18,6 +18,8 @@ MAX_BUTTONS = 25
 MAX_BLOCKS = 50
 ACTIONS_BLOCK_ID = "omnidesk_actions"
 
+METADATA_EVENT = "omnidesk_reply"
+
 
 def escape(text: str) -> str:
     """Text safe in mrkdwn: Slack reads ``<``, ``>`` and ``&`` as control characters."""
@@ -113,6 +115,11 @@ def post_arguments(message: OutboundMessage) -> dict[str, Any]:
     rendered = blocks(message)
     if rendered is not None:
         arguments["blocks"] = rendered
+    # Our id rides along, so after a lost answer we can see whether Slack posted it.
+    arguments["metadata"] = {
+        "event_type": METADATA_EVENT,
+        "event_payload": {"omnidesk_message_id": message.message_id},
+    }
     return arguments
 
 

@@ -98,6 +98,8 @@ class Scripted:
     status: int
     body: dict[str, Any]
     headers: dict[str, str]
+    # Do the work (a post is stored) and then answer as scripted: the answer got lost.
+    acts: bool = False
 
 
 def _user(uid: str, name: str, real_name: str, email: str | None) -> dict[str, Any]:
@@ -137,6 +139,8 @@ class FakeSlack:
         }
         # (channel, thread ts) -> messages, as conversations.replies returns them.
         self.threads: dict[tuple[str, str], list[dict[str, Any]]] = defaultdict(list)
+        # channel -> top-level messages, newest first, as conversations.history returns them.
+        self.history: dict[str, list[dict[str, Any]]] = defaultdict(list)
         self.sockets: list[web.WebSocketResponse] = []
         self.socket_frames: list[dict[str, Any]] = []
         self._script: dict[str, deque[Scripted]] = defaultdict(deque)
@@ -152,11 +156,13 @@ class FakeSlack:
         body: dict[str, Any] | None = None,
         headers: dict[str, str] | None = None,
         times: int = 1,
+        acts: bool = False,
     ) -> None:
-        """Answer the next ``times`` calls of ``method`` this way instead."""
+        """Answer the next ``times`` calls of ``method`` this way instead (``acts``: after
+        doing what the call asked, as when Slack posts but the answer never arrives)."""
         for _ in range(times):
             self._script[method].append(
-                Scripted(status, body if body is not None else {"ok": False}, headers or {})
+                Scripted(status, body if body is not None else {"ok": False}, headers or {}, acts)
             )
 
     def calls_to(self, method: str) -> list[Call]:
@@ -194,6 +200,9 @@ class FakeSlack:
         self.calls.append(call)
         if self._script[method]:
             scripted = self._script[method].popleft()
+            handler = getattr(self, "_" + method.replace(".", "_"), None)
+            if scripted.acts and handler is not None:
+                handler(request, args)
             call.status, call.answer = scripted.status, scripted.body
             return web.json_response(
                 scripted.body, status=scripted.status, headers=scripted.headers
@@ -242,14 +251,25 @@ class FakeSlack:
             "team": TEAM_ID,
             "blocks": args.get("blocks", []),
         }
+        metadata = args.get("metadata")
+        if isinstance(metadata, str):  # form-encoded calls send it as JSON text
+            metadata = json.loads(metadata)
+        if metadata:
+            message["metadata"] = metadata
         if args.get("thread_ts"):
             message["thread_ts"] = args["thread_ts"]
             self.threads[(channel, str(args["thread_ts"]))].append(message)
+        else:
+            self.history[channel].insert(0, message)
         return {"ok": True, "channel": channel, "ts": ts, "message": message}
 
     def _conversations_replies(self, request: web.Request, args: dict[str, Any]) -> dict[str, Any]:
         messages = self.threads.get((str(args.get("channel")), str(args.get("ts"))), [])
         return {"ok": True, "messages": messages, "has_more": False}
+
+    def _conversations_history(self, request: web.Request, args: dict[str, Any]) -> dict[str, Any]:
+        messages = self.history.get(str(args.get("channel")), [])
+        return {"ok": True, "messages": messages[: int(args.get("limit") or 100)]}
 
     def _apps_connections_open(self, request: web.Request, args: dict[str, Any]) -> dict[str, Any]:
         return {"ok": True, "url": f"ws://{request.host}/link/?ticket=a1b2c3d4"}

@@ -192,3 +192,25 @@ async def test_send_when_slack_is_unreachable_is_retried(slack: FakeSlack) -> No
         await adapter.stop()
     assert receipt == DeliveryReceipt(ok=False, error=receipt.error)
     assert receipt.error and "Connect" in receipt.error
+
+
+@pytest.mark.parametrize(
+    ("status", "body"),
+    [(500, {"ok": False, "error": "internal_error"}), (503, {"ok": False})],
+    ids=["500", "503"],
+)
+async def test_a_post_whose_answer_was_lost_is_not_sent_twice(
+    workspace: Workspace, slack: FakeSlack, status: int, body: dict[str, Any]
+) -> None:
+    # Slack posts the reply, but the answer to our call is an error: before the outbox
+    # sends it again, the post is found by the id in its metadata.
+    slack.script("chat.postMessage", status=status, body=body, acts=True)
+    await workspace.event(fixture("message_im"))
+    message, item = await eventually(lambda: delivered(workspace, "sent"))
+    assert len(slack.calls_to("chat.postMessage")) == 1
+    [lookup] = slack.calls_to("conversations.replies")[-1:]
+    assert lookup.args["include_all_metadata"] in (True, "true", "1")
+    [posted] = [m for ms in slack.threads.values() for m in ms if m.get("metadata")]
+    assert posted["metadata"]["event_payload"]["omnidesk_message_id"] == message.id
+    assert message.external_id and message.external_id.endswith(posted["ts"])
+    assert item.attempts == 1
