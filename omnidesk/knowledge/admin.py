@@ -23,6 +23,7 @@ from omnidesk.knowledge.articles import (
     ArticleNotFoundError,
     input_of,
     parse_status,
+    short_slug,
     slug_from_text,
 )
 from omnidesk.knowledge.evaluation import evaluate, load_cases, read_cases
@@ -173,7 +174,8 @@ class ArticleAdmin:
         order = [int(i) for i in np.argsort(-centrality, kind="stable")]
         title = draft_title(asked[order[0]])
         body = draft_body([asked[i] for i in order])
-        base = slug_from_text(title)
+        # A short slug of the question's meaningful words, not the whole sentence.
+        base = short_slug(title)
         for n in range(1, 100):
             slug = base if n == 1 else f"{base[:190]}-{n}"
             data = ArticleInput(

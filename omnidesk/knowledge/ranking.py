@@ -1,0 +1,129 @@
+"""Ranking articles from their best passage and their best example questions.
+
+Every chunk found for a question (by the dense side, the lexical side, or as a passage of
+an article found) is scored as in :func:`fusion.hybrid_fusion`: ``w * cosine + (1 - w) *
+lexical_strength(bm25)``, a question's cosine first multiplied by ``question_scale``
+(question-to-question cosines of paraphrases run higher than question-to-passage ones).
+An article scores
+
+    max(P, Q) + agreement * min(P, Q)
+
+where ``P`` is its best passage and ``Q = q1 + support * q2`` its best question plus a
+share of its second best (several phrasings agreeing is evidence too). The score is
+divided by ``w`` so that it reads on the cosine scale the confidence bar was set on; the
+confidence shown is that score mapped onto 0..1, so hits are listed in the order of the
+confidence printed. The defaults were chosen on the tuning half of the BANKING77 split
+(bench/faq_benchmark.py); the held-out half reports them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from omnidesk.knowledge.fusion import DENSE_WEIGHT, LEXICAL_SATURATION, lexical_strength
+
+
+@dataclass(frozen=True, slots=True)
+class RankingWeights:
+    """The knobs of :func:`rank_articles` (see the module docstring)."""
+
+    dense_weight: float = DENSE_WEIGHT
+    saturation: float = LEXICAL_SATURATION
+    question_scale: float = 1.0
+    support: float = 0.0
+    agreement: float = 0.0
+
+    def __post_init__(self) -> None:
+        if not 0.0 < self.dense_weight <= 1.0:
+            raise ValueError("dense_weight must be within (0, 1]")
+        if self.question_scale < 0 or self.support < 0 or self.agreement < 0:
+            raise ValueError("question_scale, support and agreement must not be negative")
+
+
+DEFAULT_WEIGHTS = RankingWeights()
+
+
+@dataclass(frozen=True, slots=True)
+class Candidate:
+    """One chunk with its evidence for the question."""
+
+    chunk_id: int
+    article_id: int
+    is_question: bool
+    cosine: float
+    bm25: float = 0.0
+
+
+@dataclass(frozen=True, slots=True)
+class ArticleScore:
+    """An article's standing for a question, and the chunks that gave it."""
+
+    article_id: int
+    score: float  # on the cosine scale, unclipped; higher is better
+    passage: Candidate | None  # its best passage (what an answer quotes)
+    question: Candidate | None  # its best example question
+    passage_score: float
+    question_score: float
+
+
+def chunk_score(candidate: Candidate, weights: RankingWeights = DEFAULT_WEIGHTS) -> float:
+    """The fused score of one chunk, on the cosine scale."""
+    cosine = candidate.cosine * (weights.question_scale if candidate.is_question else 1.0)
+    lexical = lexical_strength(candidate.bm25, weights.saturation)
+    fused = weights.dense_weight * cosine + (1.0 - weights.dense_weight) * lexical
+    return fused / weights.dense_weight
+
+
+def rank_articles(
+    candidates: Iterable[Candidate], weights: RankingWeights = DEFAULT_WEIGHTS
+) -> list[ArticleScore]:
+    """Articles of ``candidates``, best first; ties keep the order articles were first seen.
+
+    A chunk given twice counts once (its first appearance).
+    """
+    order: dict[int, int] = {}
+    passages: dict[int, tuple[float, Candidate]] = {}
+    questions: dict[int, list[tuple[float, Candidate]]] = {}
+    seen: set[int] = set()
+    for candidate in candidates:
+        if candidate.chunk_id in seen:
+            continue
+        seen.add(candidate.chunk_id)
+        order.setdefault(candidate.article_id, len(order))
+        score = chunk_score(candidate, weights)
+        if candidate.is_question:
+            questions.setdefault(candidate.article_id, []).append((score, candidate))
+        else:
+            best = passages.get(candidate.article_id)
+            if best is None or score > best[0]:
+                passages[candidate.article_id] = (score, candidate)
+    ranked: list[ArticleScore] = []
+    for article_id in order:
+        passage = passages.get(article_id)
+        found = sorted(questions.get(article_id, []), key=lambda sc: -sc[0])
+        p_score = passage[0] if passage else None
+        q_score = None
+        if found:
+            q_score = found[0][0] + (weights.support * found[1][0] if len(found) > 1 else 0.0)
+        ranked.append(
+            ArticleScore(
+                article_id=article_id,
+                score=_combine(p_score, q_score, weights.agreement),
+                passage=passage[1] if passage else None,
+                question=found[0][1] if found else None,
+                passage_score=p_score if p_score is not None else 0.0,
+                question_score=q_score if q_score is not None else 0.0,
+            )
+        )
+    ranked.sort(key=lambda a: (-a.score, order[a.article_id]))
+    return ranked
+
+
+def _combine(passage: float | None, question: float | None, agreement: float) -> float:
+    if passage is None:
+        return question if question is not None else 0.0
+    if question is None:
+        return passage
+    # A negative cosine is no evidence: it must not pull the better side down.
+    return max(passage, question) + agreement * max(0.0, min(passage, question))
