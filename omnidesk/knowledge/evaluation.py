@@ -187,6 +187,54 @@ def summarise(
     )
 
 
+# (confidence of the top hit, its slug, the expected slug; "" when no article should answer)
+Decision = tuple[float, str, str]
+
+
+def decision_rates(decisions: Sequence[Decision], bar: float) -> dict[str, float]:
+    """What answering at confidence ``bar`` and above gives.
+
+    ``right``, ``wrong`` and ``declined`` are shares of the in-scope questions (answered
+    with the expected article, answered with another, not answered); ``oos_answered``
+    the share of out-of-scope questions answered; ``wrong_rate`` the share of all
+    questions that got a wrong answer (in-scope wrong plus out-of-scope answered).
+    """
+    inside = [d for d in decisions if d[2]]
+    outside = [d for d in decisions if not d[2]]
+    right = sum(1 for c, top, e in inside if c >= bar and top == e)
+    wrong = sum(1 for c, top, e in inside if c >= bar and top != e)
+    oos = sum(1 for c, _, _ in outside if c >= bar)
+
+    def share(count: int, total: int) -> float:
+        return round(count / total, 4) if total else 0.0
+
+    return {
+        "right": share(right, len(inside)),
+        "wrong": share(wrong, len(inside)),
+        "declined": share(len(inside) - right - wrong, len(inside)),
+        "oos_answered": share(oos, len(outside)),
+        "wrong_rate": share(wrong + oos, len(decisions)),
+    }
+
+
+def choose_threshold(decisions: Sequence[Decision], target_wrong: float) -> float:
+    """The lowest confidence bar at and above which the wrong-answer rate stays within
+    ``target_wrong`` (so a slightly higher bar is never worse), answering the most.
+
+    Candidate bars are the confidences seen; a bar above all of them (nothing
+    answered) is the answer when no other one meets the target.
+    """
+    if not 0.0 <= target_wrong <= 1.0:
+        raise ValueError("target_wrong must be within 0..1")
+    levels = sorted({round(c, 4) for c, _, _ in decisions}, reverse=True)
+    chosen = round(max(levels, default=0.0) + 0.0001, 4)
+    for level in levels:
+        if decision_rates(decisions, level)["wrong_rate"] > target_wrong:
+            break
+        chosen = level
+    return chosen
+
+
 async def evaluate(kb: KnowledgeBase, cases: Sequence[EvalCase]) -> EvalReport:
     """Run every case through ``kb`` (search for the ranks, answer for what the bot
     would do) and score them against the configured answer bar."""

@@ -8,7 +8,6 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from omnidesk.knowledge.fusion import confidence
 from omnidesk.knowledge.index import VectorIndex, fingerprint
 from omnidesk.knowledge.lexical import LexicalIndex
 from omnidesk.knowledge.ranking import (
@@ -16,6 +15,7 @@ from omnidesk.knowledge.ranking import (
     ArticleScore,
     Candidate,
     RankingWeights,
+    article_confidence,
     rank_articles,
 )
 from omnidesk.knowledge.store import ChunkRecord
@@ -138,7 +138,7 @@ def to_hits(
                 anchor=chunk.anchor,
                 text=chunk.body,
                 url=url_of(chunk.slug, chunk.anchor),
-                score=round(confidence(scored.score), 4),
+                score=round(article_confidence(scored.score), 4),
                 dense_score=round(scored.passage.cosine, 4),
                 lexical_score=round(scored.passage.bm25, 4),
                 raw_score=round(scored.score, 4),

@@ -618,13 +618,14 @@ def _close_calls(
 ) -> list[SearchHit]:
     """The best hit and the others about as confident as it, all at or above ``bar``.
 
-    Compared before clipping to 0..1, so two articles that both saturate the scale are
-    still told apart by their ranking scores.
+    Compared on the cosine of each one's closest passage or example question (the
+    measurement behind :data:`CLARIFY_MARGIN`), before any mapping to 0..1.
     """
     span = COSINE_CEIL - COSINE_FLOOR
     best = hits[0]
     close = [best]
     for hit in hits[1:]:
-        if hit.score >= bar and (best.raw_score - hit.raw_score) / span <= margin:
+        gap = max(best.dense_score, best.question_score) - max(hit.dense_score, hit.question_score)
+        if hit.score >= bar and gap / span <= margin:
             close.append(hit)
     return close
