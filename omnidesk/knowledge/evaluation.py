@@ -229,7 +229,9 @@ def choose_threshold(decisions: Sequence[Decision], target_wrong: float) -> floa
     levels = sorted({round(c, 4) for c, _, _ in decisions}, reverse=True)
     chosen = round(max(levels, default=0.0) + 0.0001, 4)
     for level in levels:
-        if decision_rates(decisions, level)["wrong_rate"] > target_wrong:
+        wrong = sum(1 for c, top, e in decisions if c >= level and top != e)
+        # Compared as counts: a rate rounded for display must not decide.
+        if wrong > target_wrong * len(decisions) + 1e-9:
             break
         chosen = level
     return chosen
