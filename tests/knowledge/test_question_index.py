@@ -106,3 +106,29 @@ async def test_drafts_index_no_questions(kb: KnowledgeBase) -> None:
     )
     await kb.upsert_article(draft)
     assert kb.chunk_count == 0
+
+
+async def test_a_gaps_draft_gets_a_short_slug_and_its_questions_once_published(
+    kb: KnowledgeBase, db: Database
+) -> None:
+    from omnidesk.knowledge import ArticleAdmin
+
+    asked = [
+        "Can I get a refund for a gift card I never used at all?",
+        "refund for an unused gift card please",
+    ]
+    draft = await ArticleAdmin(kb).draft_from_questions(asked, by="ann")
+    # Titled by the most central question; the slug keeps only its meaningful words.
+    assert draft["slug"] in {"refund-gift-card-never-used", "refund-unused-gift-card"}
+    assert kb.chunk_count == 0  # a draft is not searched
+    stored = await kb.get_article(draft["slug"])
+    assert stored is not None
+    published = ArticleInput(
+        slug=stored.slug,
+        title=stored.title,
+        body="Unused gift cards are refunded within 30 days.\n\n" + stored.body,
+    )
+    await kb.upsert_article(published)
+    # The draft's "Questions customers asked" list became its example questions.
+    questions = [t for k, t in await kinds(db, stored.slug) if k == "question"]
+    assert sorted(questions) == sorted(asked)
