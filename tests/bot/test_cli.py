@@ -42,6 +42,12 @@ def test_kb_search_one_question(data_dir: Path) -> None:
     assert set(data["hits"][0]) == {"slug", "title", "score"}
 
 
+def test_kb_search_lists_hits_in_the_order_of_the_score_printed(data_dir: Path) -> None:
+    out = run(data_dir, "kb", "search", "my lamp does not connect to the wifi", "-k", "5")
+    scores = [float(line.split()[1]) for line in out.splitlines()[1:]]
+    assert len(scores) == 5 and scores == sorted(scores, reverse=True)
+
+
 def test_kb_search_reads_stdin_one_json_line_each(data_dir: Path) -> None:
     out = run(data_dir, "kb", "search", input="forgot my password\nwhere is my parcel\n")
     lines = [json.loads(x) for x in out.strip().splitlines() if x.startswith("{")]
@@ -142,6 +148,17 @@ def test_kb_eval_prints_the_scores_and_writes_json(data_dir: Path, tmp_path: Pat
     mine.write_text("question,expected\nforgot my password,reset-password\n")
     out = run(data_dir, "kb", "eval", str(mine))
     assert "1 questions" in out and "hit@1 1.000" in out
+
+    # Empty expected: questions no article should answer.
+    mixed = tmp_path / "mixed.csv"
+    mixed.write_text(
+        "question,expected\nforgot my password,reset-password\nrecipe for lasagna,\n"
+        "who won the world cup in 1998,\n"
+    )
+    out = run(data_dir, "kb", "eval", str(mixed), "--target-wrong", "0")
+    assert "3 questions" in out and "hit@1 1.000" in out
+    assert "1 in scope: 100.0% answered right" in out and "2 out of scope: 0.0% answered" in out
+    assert "suggested bar for at most 0.0% wrong answers: confidence >= " in out
 
     bad = tmp_path / "bad.csv"
     bad.write_text("q,a\n1,2\n")
