@@ -46,8 +46,10 @@ from omnidesk.knowledge.lexical import LexicalIndex
 from omnidesk.knowledge.questions import article_questions
 from omnidesk.knowledge.ranking import (
     DEFAULT_WEIGHTS,
+    ArticleScore,
     RankingWeights,
     article_confidence,
+    decision_confidence,
     rank_articles,
 )
 from omnidesk.knowledge.retrieval import Snapshot, candidates, depth_for
@@ -63,7 +65,8 @@ GRID = {
 }
 
 Ranked = list[tuple[str, float]]  # (slug, confidence), best first
-PREVIOUS = RankingWeights(dense_weight=DENSE_WEIGHT, support=0.0, agreement=0.0)
+PREVIOUS = RankingWeights(dense_weight=DENSE_WEIGHT, support=0.0, agreement=0.0, margin=0.0)
+MARGINS = (0.0, 1.0, 2.0, 3.0)
 
 
 class Replica:
@@ -105,23 +108,23 @@ class Replica:
             out.append((q, v, candidates(self.snap, v, dense, lexical)))
         return out
 
-    def service(self, prepared: list[Any], weights: RankingWeights) -> list[Ranked]:
-        out = []
-        for _, _, cands in prepared:
-            ranked = rank_articles(cands, weights)
-            out.append(
-                [(self.slug_of[a.article_id], article_confidence(a.score)) for a in ranked][:K]
-            )
+    def _top(self, ranked: list[ArticleScore], weights: RankingWeights) -> Ranked:
+        """Slugs with their confidence; the first one's is what the bot decides on."""
+        out = [(self.slug_of[a.article_id], article_confidence(a.score)) for a in ranked[:K]]
+        if out:
+            runner_up = ranked[1].score if len(ranked) > 1 else None
+            out[0] = (out[0][0], decision_confidence(ranked[0].score, runner_up, weights))
         return out
 
+    def service(self, prepared: list[Any], weights: RankingWeights) -> list[Ranked]:
+        return [self._top(rank_articles(cands, weights), weights) for _, _, cands in prepared]
+
     def passages_only(self, prepared: list[Any]) -> list[Ranked]:
-        out = []
-        for _, _, cands in prepared:
-            ranked = rank_articles([c for c in cands if not c.is_question], DEFAULT_WEIGHTS)
-            out.append(
-                [(self.slug_of[a.article_id], article_confidence(a.score)) for a in ranked][:K]
-            )
-        return out
+        """The ranking before example questions: passages only, dense weight 0.7."""
+        return [
+            self._top(rank_articles([c for c in cands if not c.is_question], PREVIOUS), PREVIOUS)
+            for _, _, cands in prepared
+        ]
 
     def _by_best(self, ids: list[int], scores: np.ndarray) -> Ranked:
         best: dict[str, float] = {}
@@ -226,7 +229,14 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     tune_p = replica.prepare(tune_q, embedder)
     rep_p = replica.prepare(rep_q, embedder)
     grid = tune(replica, tune_p, tune_e)
-    chosen = RankingWeights(**{k: grid[0][k] for k in GRID})
+    margins = []
+    for margin in MARGINS:  # the lead's weight in the decision: most right at the bar
+        weights = RankingWeights(**{k: grid[0][k] for k in GRID}, margin=margin)
+        tuned = decisions(replica.service(tune_p, weights), tune_e)
+        bar = choose_threshold(tuned, TARGET_WRONG)
+        margins.append({"margin": margin, "threshold": bar, **decision_rates(tuned, bar)})
+    best_margin = max(margins, key=lambda r: (r["right"], -r["margin"]))["margin"]
+    chosen = RankingWeights(**{k: grid[0][k] for k in GRID}, margin=best_margin)
     methods = {
         "bm25 only (passages)": replica.bm25_only,
         "dense only (passages)": replica.dense_only,
@@ -251,8 +261,9 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         "bars": bars,
         "target_wrong": TARGET_WRONG,
         "grid_top": grid[:10],
-        "chosen_weights": {k: grid[0][k] for k in GRID},
-        "default_weights": {k: getattr(DEFAULT_WEIGHTS, k) for k in GRID},
+        "margins_on_tuning_split": margins,
+        "chosen_weights": {k: getattr(chosen, k) for k in [*GRID, "margin"]},
+        "default_weights": {k: getattr(DEFAULT_WEIGHTS, k) for k in [*GRID, "margin"]},
         "service_matches_replica": same,
         "import": imported,
     }
@@ -269,13 +280,17 @@ def main() -> None:
     cols += [("mrr@5", "MRR@5", ".3f"), ("n", "n", "d")]
     print("\nreported split, in-scope questions\n" + table(result["methods"], cols))
     cols = [("method", "method", ""), ("threshold", "bar", ".3f")]
-    cols += [
-        (k, k.replace("_", " "), ".3f") for k in ("right", "wrong", "declined", "oos_answered")
-    ]
+    rates = ("right", "wrong", "declined", "oos_answered", "wrong_rate")
+    cols += [(k, k.replace("_", " "), ".3f") for k in rates]
     print(f"\nbar chosen on the tuning split for wrong answers <= {TARGET_WRONG:.0%}")
     print(table(result["bars"], cols))
     grid_cols = [(k, k, ".2f") for k in GRID] + [("hit@1", "hit@1", ".3f"), ("mrr@5", "MRR", ".3f")]
     print("\ntuning split, best weights first\n" + table(result["grid_top"], grid_cols))
+    margin_cols = [("margin", "lead weight", ".1f"), ("threshold", "bar", ".3f")]
+    margin_cols += [(k, k.replace("_", " "), ".3f") for k in rates]
+    print("\ntuning split, the lead's weight in the decision (bar for <= 3 % wrong)")
+    print(table(result["margins_on_tuning_split"], margin_cols))
+    print(f"chosen {result['chosen_weights']}\ndefault {result['default_weights']}")
     print(f"\nKnowledgeBase.search = replica on {result['service_matches_replica']:.1%}")
     imp = result["import"]
     print(f"import of {imp['questions']} example questions: {imp['seconds']:.1f} s")

@@ -52,7 +52,7 @@ class CaseResult:
 
     case: EvalCase
     ranked: tuple[str, ...]  # slugs, best first, up to RANK_DEPTH
-    confidence: float  # of the top hit; 0 without one
+    confidence: float  # what the bot decides on (Answer.confidence); 0 without a hit
     kind: str = "answer"  # what the bot would do: "answer", "clarify" or "unsure"
     offered: tuple[str, ...] = ()  # the choices of a "clarify"
 
@@ -333,7 +333,8 @@ async def evaluate(
         return CaseResult(
             case=case,
             ranked=tuple(h.slug for h in hits),
-            confidence=hits[0].score if hits else 0.0,
+            # What the bot decides on: the best article's score and its lead.
+            confidence=answer.confidence if hits else 0.0,
             kind=answer.kind,
             offered=tuple(h.slug for h in answer.suggestions) if answer.kind == "clarify" else (),
         )

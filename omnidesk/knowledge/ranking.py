@@ -52,12 +52,13 @@ class RankingWeights:
     question_scale: float = 1.0
     support: float = 0.2
     agreement: float = 0.3
+    margin: float = 2.0
 
     def __post_init__(self) -> None:
         if not 0.0 < self.dense_weight <= 1.0:
             raise ValueError("dense_weight must be within (0, 1]")
-        if self.question_scale < 0 or self.support < 0 or self.agreement < 0:
-            raise ValueError("question_scale, support and agreement must not be negative")
+        if min(self.question_scale, self.support, self.agreement, self.margin) < 0:
+            raise ValueError("question_scale, support, agreement and margin must not be negative")
 
 
 DEFAULT_WEIGHTS = RankingWeights()
@@ -91,6 +92,21 @@ def article_confidence(score: float) -> float:
     if score <= COSINE_FLOOR:
         return 0.0
     return 1.0 - math.exp(-(score - COSINE_FLOOR) / _TAU)
+
+
+def decision_confidence(
+    best: float, runner_up: float | None, weights: RankingWeights = DEFAULT_WEIGHTS
+) -> float:
+    """The confidence that the best article is the answer, from its ranking score and its
+    lead over the next article (``None``: there is no other, its lead is over nothing).
+
+    A clear lead is evidence of its own: on the tuning split, at the bar that keeps
+    wrong answers within 3 %, the lead (weight 2) lifts the share answered rightly from
+    about a third to more than half. Search hits keep :func:`article_confidence`, which
+    depends on the article alone, so that a list reads in the order of its scores.
+    """
+    lead = best - (runner_up if runner_up is not None else COSINE_FLOOR)
+    return article_confidence(best + weights.margin * max(0.0, lead))
 
 
 def chunk_score(candidate: Candidate, weights: RankingWeights = DEFAULT_WEIGHTS) -> float:

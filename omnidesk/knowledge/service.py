@@ -38,7 +38,7 @@ from omnidesk.knowledge.importers import (
 from omnidesk.knowledge.index import VectorIndex, fingerprint
 from omnidesk.knowledge.models import Article, ArticleRevision, ArticleStatus
 from omnidesk.knowledge.questions import article_questions
-from omnidesk.knowledge.ranking import DEFAULT_WEIGHTS, RankingWeights
+from omnidesk.knowledge.ranking import DEFAULT_WEIGHTS, RankingWeights, decision_confidence
 from omnidesk.knowledge.retrieval import SearchHit, Snapshot, depth_for, search_snapshot
 from omnidesk.knowledge.store import ArticleFilter, ChunkRecord, WriteMode
 
@@ -311,18 +311,23 @@ class KnowledgeBase:
         if not hits:
             return Answer("unsure", "", 0.0, None, [], best_query)
         best = hits[0]
-        if best.score >= knowledge.answer_threshold:
+        # The best article's score and its lead over the next one (ranking.py).
+        sure = round(
+            decision_confidence(
+                best.raw_score, hits[1].raw_score if len(hits) > 1 else None, self.weights
+            ),
+            4,
+        )
+        if sure >= knowledge.answer_threshold:
             close = _close_calls(
                 hits[: knowledge.top_k], knowledge.answer_threshold, knowledge.clarify_margin
             )
             if len(close) > 1:
-                return Answer("clarify", "", best.score, best, close, best_query)
+                return Answer("clarify", "", sure, best, close, best_query)
             related = [h for h in hits[1:] if h.score >= knowledge.suggest_threshold]
-            return Answer(
-                "answer", best.text, best.score, best, related[: knowledge.top_k], best_query
-            )
+            return Answer("answer", best.text, sure, best, related[: knowledge.top_k], best_query)
         offered = [h for h in hits if h.score >= knowledge.suggest_threshold]
-        return Answer("unsure", "", best.score, best, offered[: knowledge.top_k], best_query)
+        return Answer("unsure", "", sure, best, offered[: knowledge.top_k], best_query)
 
     # -- articles ---------------------------------------------------------------------
 
