@@ -12,7 +12,8 @@ Side by side in one run, with the packaged model, on the reported (held-out) spl
 - for the two question-aware methods, a confidence bar chosen on the tuning split for a
   target wrong-answer rate, and what it gives on the reported split;
 - the real service path (KnowledgeBase on a temp SQLite file): agreement with the
-  replica, and the import time of N example questions (default 10,000).
+  replica, and the import time of N example questions (default 10,000);
+- `kb eval` of the packaged sample KB: its eval.csv plus bench/data/sample_out_of_scope.csv.
 
     python bench/faq_benchmark.py [--import-questions 10000] [--out PATH]
 
@@ -36,10 +37,10 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench._common import table, temp_kb, write_result
-from bench._faq_data import FaqData, load_faq
+from bench._faq_data import DATA, FaqData, load_faq
 from omnidesk.knowledge import Embedder, chunk_markdown, get_embedder
 from omnidesk.knowledge.chunking import question_chunks
-from omnidesk.knowledge.evaluation import choose_threshold, decision_rates
+from omnidesk.knowledge.evaluation import choose_threshold, decision_rates, evaluate, load_cases
 from omnidesk.knowledge.fusion import DENSE_WEIGHT
 from omnidesk.knowledge.index import VectorIndex
 from omnidesk.knowledge.lexical import LexicalIndex
@@ -220,6 +221,16 @@ async def import_time(data: FaqData, embedder: Embedder, n: int) -> dict[str, An
     return {"articles": len(report.created), "questions": questions, "seconds": seconds}
 
 
+async def sample_eval(embedder: Embedder) -> dict[str, Any]:
+    """`kb eval` on the packaged sample: its eval.csv plus out-of-scope questions."""
+    cases = load_cases() + load_cases(DATA / "sample_out_of_scope.csv")
+    async with temp_kb(embedder, seed_sample=True) as kb:
+        report = await evaluate(kb, cases, target_wrong=TARGET_WRONG)
+    data = report.to_dict()
+    data.pop("misses")
+    return {**data, "lines": report.lines()}
+
+
 def run(args: argparse.Namespace) -> dict[str, Any]:
     embedder = get_embedder()
     data = load_faq()
@@ -255,6 +266,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             bars.append({"method": name, "threshold": bar, **rates})
     same = asyncio.run(service_check(data, embedder, replica.service(rep_p, DEFAULT_WEIGHTS)))
     imported = asyncio.run(import_time(data, embedder, args.import_questions))
+    sample = asyncio.run(sample_eval(embedder))
     return {
         "data": data.summary(),
         "methods": rows,
@@ -266,6 +278,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         "default_weights": {k: getattr(DEFAULT_WEIGHTS, k) for k in [*GRID, "margin"]},
         "service_matches_replica": same,
         "import": imported,
+        "sample_kb": sample,
     }
 
 
@@ -294,6 +307,8 @@ def main() -> None:
     print(f"\nKnowledgeBase.search = replica on {result['service_matches_replica']:.1%}")
     imp = result["import"]
     print(f"import of {imp['questions']} example questions: {imp['seconds']:.1f} s")
+    print("\nthe sample knowledge base (kb eval: eval.csv + sample_out_of_scope.csv)")
+    print("\n".join(result["sample_kb"]["lines"]))
     print(f"\nwrote {write_result('faq_benchmark', result, args.out)}")
 
 
