@@ -8,10 +8,12 @@ from hypothesis import strategies as st
 
 from omnidesk.knowledge.fusion import COSINE_CEIL, COSINE_FLOOR
 from omnidesk.knowledge.ranking import (
+    LEAD_OFFSET,
     Candidate,
     RankingWeights,
     article_confidence,
     chunk_score,
+    decision_confidence,
     rank_articles,
 )
 
@@ -115,3 +117,26 @@ def test_a_closer_example_question_never_lowers_its_article(
     extra = question(1000, target, cosine)
     after = {a.article_id: a.score for a in rank_articles([*cands, extra], weights)}[target]
     assert after >= before - 1e-9 or cosine < 0
+
+
+@given(st.floats(0, 1.5), st.floats(0, 0.5), st.floats(0, 0.5))
+def test_a_bigger_lead_or_score_never_lowers_the_decision(
+    best: float, lead: float, more: float
+) -> None:
+    weights = RankingWeights(margin=2.0)
+    base = decision_confidence(best, best - lead, weights)
+    assert decision_confidence(best, best - lead - more, weights) >= base
+    assert decision_confidence(best + more, best - lead, weights) >= base
+    assert (
+        decision_confidence(best, None, weights) == decision_confidence(best, COSINE_FLOOR, weights)
+        or best < COSINE_FLOOR
+    )
+
+
+def test_a_lead_under_the_offset_counts_against_the_answer() -> None:
+    weights = RankingWeights(margin=2.0)
+    assert decision_confidence(0.5, 0.5 - LEAD_OFFSET, weights) == pytest.approx(
+        article_confidence(0.5)
+    )
+    assert decision_confidence(0.5, 0.5, weights) < article_confidence(0.5)
+    assert decision_confidence(0.5, 0.2, weights) > article_confidence(0.5)
