@@ -17,6 +17,24 @@ Side by side in one run, with the packaged model, on the reported (held-out) spl
 
     python bench/faq_benchmark.py [--import-questions 10000] [--out PATH]
 
+Measured (2 busy cores; reported split: 350 in-scope questions over 70 articles with 6
+example questions each, 99 out of scope):
+
+=====================================  =====  =====  =====
+method                                 hit@1  hit@5  MRR@5
+=====================================  =====  =====  =====
+BM25 only (passages)                   0.411  0.711  0.521
+dense only (passages)                  0.614  0.891  0.716
+previous service (passages, hybrid)    0.629  0.900  0.731
+nearest question (same model)          0.757  0.949  0.830
+service (passages + questions)         0.803  0.969  0.869
+=====================================  =====  =====  =====
+
+At the bar chosen on the tuning split for at most 3 % wrong answers: the service answers
+57.7 % of in-scope questions rightly, 2.0 % wrongly and 4.0 % of out-of-scope ones
+(bar 0.929); nearest question 29.4 %, 1.4 % and 8.1 % (cosine 0.84). Importing 10,000
+example questions takes 7-9 s.
+
 Prints tables and writes JSON (default bench/results/faq_benchmark.json).
 """
 
