@@ -132,3 +132,23 @@ async def test_a_gaps_draft_gets_a_short_slug_and_its_questions_once_published(
     # The draft's "Questions customers asked" list became its example questions.
     questions = [t for k, t in await kinds(db, stored.slug) if k == "question"]
     assert sorted(questions) == sorted(asked)
+
+
+async def test_admin_edits_example_questions(kb: KnowledgeBase) -> None:
+    from omnidesk.knowledge import ArticleAdmin
+
+    admin = ArticleAdmin(kb)
+    created = await admin.create_article(
+        {"title": "Freezing your card", "body": FROZEN.body, "status": "published",
+         "questions": ["lock my card", "lock my card", " stop my card "]},
+        by="ann",
+    )  # fmt: skip
+    assert created["questions"] == ["lock my card", "stop my card"]
+    updated = await admin.update_article(
+        created["slug"], {"questions": "pause my card\nlock my card\n"}, by="ann"
+    )
+    assert updated["questions"] == ["pause my card", "lock my card"]
+    history = await admin.revisions(created["slug"])
+    assert history["revisions"][0]["changed"] == ["questions"]
+    hits = await kb.search("can I pause my card for a while")
+    assert hits[0].slug == created["slug"] and hits[0].question == "pause my card"
