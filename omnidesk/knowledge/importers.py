@@ -46,6 +46,28 @@ class ImportFailure:
     error: str
 
 
+@dataclass(frozen=True, slots=True)
+class ImportReport:
+    """Slugs per outcome of an import, and one entry per file that could not be imported."""
+
+    created: tuple[str, ...] = ()
+    updated: tuple[str, ...] = ()
+    unchanged: tuple[str, ...] = ()
+    errors: tuple[ImportFailure, ...] = ()
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+    def __str__(self) -> str:
+        lines = [
+            f"{len(self.created)} created, {len(self.updated)} updated, "
+            f"{len(self.unchanged)} unchanged, {len(self.errors)} failed"
+        ]
+        lines.extend(f"  {failure.path}: {failure.error}" for failure in self.errors)
+        return "\n".join(lines)
+
+
 Parsed = list[tuple[str, ArticleInput]]
 
 

@@ -5,20 +5,19 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import re
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
-from typing import Literal, Self
+from typing import Self
 
 import numpy as np
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from tqdm import tqdm
 
-from omnidesk.config.settings import KnowledgeSettings, Settings
+from omnidesk.config.settings import Settings
 from omnidesk.knowledge import store
+from omnidesk.knowledge.answering import Answer, decide, is_follow_up
 from omnidesk.knowledge.articles import (
     ArticleInput,
     ArticleNotFoundError,
@@ -27,18 +26,18 @@ from omnidesk.knowledge.articles import (
 )
 from omnidesk.knowledge.chunking import ChunkData, chunk_markdown, question_chunks
 from omnidesk.knowledge.embedder import Embedder, QueryBatcher, get_embedder
-from omnidesk.knowledge.fusion import COSINE_CEIL, COSINE_FLOOR
 from omnidesk.knowledge.importers import (
     MARKDOWN_SUFFIXES,
     SUFFIXES,
     ImportFailure,
+    ImportReport,
     describe,
     read_articles,
 )
 from omnidesk.knowledge.index import VectorIndex, fingerprint
 from omnidesk.knowledge.models import Article, ArticleRevision, ArticleStatus
 from omnidesk.knowledge.questions import article_questions
-from omnidesk.knowledge.ranking import DEFAULT_WEIGHTS, RankingWeights, decision_confidence
+from omnidesk.knowledge.ranking import DEFAULT_WEIGHTS, RankingWeights
 from omnidesk.knowledge.retrieval import SearchHit, Snapshot, depth_for, search_snapshot
 from omnidesk.knowledge.store import ArticleFilter, ChunkRecord, WriteMode
 
@@ -48,59 +47,6 @@ SAMPLE_DIR = Path(__file__).resolve().parent / "sample"
 EMBED_BATCH = 64
 # Below this many vectors a search runs inline; above, on a worker thread.
 INLINE_SEARCH_MAX = 20_000
-# A question this short after another one is read as a follow-up ("and for Europe?").
-FOLLOW_UP_MAX_WORDS = 5
-_FOLLOW_UP_START = re.compile(r"^\s*(and|also|what about|how about|same for)\b", re.I)
-# Ask "did you mean ...?" instead of answering when another of the top articles is, on
-# the confidence scale before clipping, within this of the best one and both clear the
-# answer bar. On the sample's eval.csv (148 questions, bar 0.5) 0.02 asks on 10 (6.8 %):
-# 5 of the 11 questions the bot would have answered wrongly, 5 of the 129 it answers
-# rightly; the expected article is among the choices in 7 of the 10. Wider margins add
-# right answers faster than wrong ones (0.05: 13 asked, 6 wrong caught, 7 right delayed).
-# The default of ``knowledge.clarify_margin``, measured on the sample evaluation set.
-CLARIFY_MARGIN: float = KnowledgeSettings.model_fields["clarify_margin"].default
-
-
-@dataclass(frozen=True, slots=True)
-class Answer:
-    """What the knowledge base says to a question.
-
-    ``kind == "answer"``: ``text`` is ``best``'s passage, quoted as written, and
-    ``suggestions`` are other articles worth offering. ``kind == "clarify"``: two or
-    more articles answer about equally well; ``text`` is empty and ``suggestions`` are
-    those articles, ``best`` first, for a "did you mean" question. ``kind == "unsure"``:
-    ``text`` is empty and ``suggestions`` are the articles to offer as choices (possibly
-    none); ``best`` is still the top hit, if any, for logging and hand-off context.
-    """
-
-    kind: Literal["answer", "clarify", "unsure"]
-    text: str
-    confidence: float
-    best: SearchHit | None
-    suggestions: list[SearchHit]
-    query: str = ""  # the text actually searched (question plus previous one for a follow-up)
-
-
-@dataclass(frozen=True, slots=True)
-class ImportReport:
-    """Slugs per outcome of an import, and one entry per file that could not be imported."""
-
-    created: tuple[str, ...] = ()
-    updated: tuple[str, ...] = ()
-    unchanged: tuple[str, ...] = ()
-    errors: tuple[ImportFailure, ...] = ()
-
-    @property
-    def ok(self) -> bool:
-        return not self.errors
-
-    def __str__(self) -> str:
-        lines = [
-            f"{len(self.created)} created, {len(self.updated)} updated, "
-            f"{len(self.unchanged)} unchanged, {len(self.errors)} failed"
-        ]
-        lines.extend(f"  {failure.path}: {failure.error}" for failure in self.errors)
-        return "\n".join(lines)
 
 
 class KnowledgeBase:
@@ -296,7 +242,7 @@ class KnowledgeBase:
         """
         knowledge = self.settings.knowledge
         queries = [question.strip()]
-        if previous_question and previous_question.strip() and _is_follow_up(question):
+        if previous_question and previous_question.strip() and is_follow_up(question):
             queries.append(f"{previous_question.strip()} {question.strip()}")
         if not queries[0]:
             return Answer("unsure", "", 0.0, None, [], "")
@@ -308,26 +254,7 @@ class KnowledgeBase:
             other = await self._rank(snap, query, vec, depth)
             if other and (not hits or other[0].score > hits[0].score):
                 best_query, hits = query, other
-        if not hits:
-            return Answer("unsure", "", 0.0, None, [], best_query)
-        best = hits[0]
-        # The best article's score and its lead over the next one (ranking.py).
-        sure = round(
-            decision_confidence(
-                best.raw_score, hits[1].raw_score if len(hits) > 1 else None, self.weights
-            ),
-            4,
-        )
-        if sure >= knowledge.answer_threshold:
-            close = _close_calls(
-                hits[: knowledge.top_k], knowledge.answer_threshold, knowledge.clarify_margin
-            )
-            if len(close) > 1:
-                return Answer("clarify", "", sure, best, close, best_query)
-            related = [h for h in hits[1:] if h.score >= knowledge.suggest_threshold]
-            return Answer("answer", best.text, sure, best, related[: knowledge.top_k], best_query)
-        offered = [h for h in hits if h.score >= knowledge.suggest_threshold]
-        return Answer("unsure", "", sure, best, offered[: knowledge.top_k], best_query)
+        return decide(hits, best_query, knowledge, self.weights)
 
     # -- articles ---------------------------------------------------------------------
 
@@ -611,26 +538,3 @@ class KnowledgeBase:
         snap = await asyncio.to_thread(Snapshot.build, new_vectors, list(chunks.values()))
         self._snap = snap
         await self._persist(snap)
-
-
-def _is_follow_up(question: str) -> bool:
-    words = question.split()
-    return len(words) <= FOLLOW_UP_MAX_WORDS or bool(_FOLLOW_UP_START.match(question))
-
-
-def _close_calls(
-    hits: Sequence[SearchHit], bar: float, margin: float = CLARIFY_MARGIN
-) -> list[SearchHit]:
-    """The best hit and the others about as confident as it, all at or above ``bar``.
-
-    Compared on the cosine of each one's closest passage or example question (the
-    measurement behind :data:`CLARIFY_MARGIN`), before any mapping to 0..1.
-    """
-    span = COSINE_CEIL - COSINE_FLOOR
-    best = hits[0]
-    close = [best]
-    for hit in hits[1:]:
-        gap = max(best.dense_score, best.question_score) - max(hit.dense_score, hit.question_score)
-        if hit.score >= bar and gap / span <= margin:
-            close.append(hit)
-    return close
