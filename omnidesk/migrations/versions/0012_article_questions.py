@@ -33,9 +33,11 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.execute("DELETE FROM chunks WHERE kind = 'question'")
-    with op.batch_alter_table("article_revisions", schema=None) as batch_op:
-        batch_op.drop_column("questions")
-    with op.batch_alter_table("articles", schema=None) as batch_op:
-        batch_op.drop_column("questions")
-    with op.batch_alter_table("chunks", schema=None) as batch_op:
-        batch_op.drop_column("kind")
+    # Plain DROP COLUMN (SQLite 3.35+), not a batch copy: on SQLite a batch recreates the
+    # table, and dropping ``articles`` would cascade to its chunks and revisions.
+    for table, column in (
+        ("article_revisions", "questions"),
+        ("articles", "questions"),
+        ("chunks", "kind"),
+    ):
+        op.execute(f"ALTER TABLE {table} DROP COLUMN {column}")
