@@ -17,7 +17,7 @@ from omnidesk.knowledge.ranking import (
     rank_articles,
 )
 
-PLAIN = RankingWeights(dense_weight=1.0, support=0.0, agreement=0.0)
+PLAIN = RankingWeights(dense_weight=1.0, question_dense_weight=1.0, support=0.0, agreement=0.0)
 
 
 def passage(chunk: int, article: int, cosine: float, bm25: float = 0.0) -> Candidate:
@@ -42,7 +42,9 @@ def test_an_article_ranks_by_its_best_passage_or_question() -> None:
 
 
 def test_support_and_agreement_add_to_the_best_evidence() -> None:
-    weights = RankingWeights(dense_weight=1.0, support=0.5, agreement=0.25)
+    weights = RankingWeights(
+        dense_weight=1.0, question_dense_weight=1.0, support=0.5, agreement=0.25
+    )
     (only,) = rank_articles(
         [question(1, 7, 0.8), question(2, 7, 0.6), question(3, 7, 0.2), passage(4, 7, 0.4)],
         weights,
@@ -53,7 +55,7 @@ def test_support_and_agreement_add_to_the_best_evidence() -> None:
 
 
 def test_lexical_evidence_and_question_scale() -> None:
-    weights = RankingWeights(dense_weight=0.8, question_scale=0.9)
+    weights = RankingWeights(dense_weight=0.8, question_dense_weight=0.8, question_scale=0.9)
     assert chunk_score(question(1, 1, 0.5), weights) == pytest.approx(0.45)
     with_words = chunk_score(passage(1, 1, 0.5, bm25=10.0), weights)
     assert with_words == pytest.approx(0.5 + 0.2 / 0.8 * 0.5)
@@ -88,6 +90,7 @@ _CANDIDATE = st.builds(
 _WEIGHTS = st.builds(
     RankingWeights,
     dense_weight=st.floats(0.5, 1.0),
+    question_dense_weight=st.floats(0.5, 1.0),
     question_scale=st.floats(0.5, 1.2),
     support=st.floats(0, 0.5),
     agreement=st.floats(0, 0.5),
