@@ -2,15 +2,16 @@
 
 Every chunk found for a question (by the dense side, the lexical side, or as a passage of
 an article found) is scored as in :func:`fusion.hybrid_fusion`: ``w * cosine + (1 - w) *
-lexical_strength(bm25)``, a question's cosine first multiplied by ``question_scale``
-(question-to-question cosines of paraphrases run higher than question-to-passage ones).
-An article scores
+lexical_strength(bm25)``, with ``w`` 0.7 for passages and 0.9 for example questions, a
+question's cosine first multiplied by ``question_scale``. An article scores
 
     max(P, Q) + agreement * min(P, Q)
 
 where ``P`` is its best passage and ``Q = q1 + support * q2`` its best question plus a
-share of its second best (several phrasings agreeing is evidence too). The score is
-divided by ``w`` so that it reads on the cosine scale the confidence bar was set on.
+share of its second best (several phrasings agreeing is evidence too). Each chunk's score
+is divided by its ``w`` so that it reads on the cosine scale the confidence bar was set on.
+Whether to answer is decided on :func:`decision_confidence`: the best article's score
+plus ``margin`` times its lead over the next one.
 
 The confidence shown is that score mapped onto 0..1 by :func:`article_confidence`, so hits
 are listed in the order of the confidence printed. It matches the linear map of
