@@ -50,8 +50,9 @@ from omnidesk.knowledge.fusion import (
 )
 from omnidesk.knowledge.index import VectorIndex
 from omnidesk.knowledge.lexical import LexicalIndex
+from omnidesk.knowledge.retrieval import depth_for
 
-DEPTH = 40  # what KnowledgeBase._rank asks each side for when k=5
+DEPTH = depth_for(5)  # what KnowledgeBase._rank asks each side for when k=5
 K = 5
 
 Scored = list[tuple[int, float]]

@@ -41,7 +41,7 @@ from bench._vectors import NoisyCopies, real_embeddings
 from omnidesk.knowledge import get_embedder
 from omnidesk.knowledge.index import IndexPolicy, VectorIndex
 
-SERVICE_K = 40  # KnowledgeBase._rank asks the dense side for max(8k, 40) passages
+SERVICE_K = 40  # KnowledgeBase._rank asks the dense side for depth_for(k) = max(8k, 64) chunks
 
 
 def log(msg: str) -> None:

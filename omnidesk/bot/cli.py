@@ -204,10 +204,22 @@ def kb_export(ctx: click.Context, directory: str) -> None:
 @click.option(
     "--json", "json_out", type=click.Path(dir_okay=False), help="also write the report as JSON"
 )
+@click.option(
+    "--target-wrong",
+    type=click.FloatRange(0.0, 1.0),
+    default=0.03,
+    show_default=True,
+    help="share of wrong answers the suggested confidence bar allows",
+)
 @click.pass_context
-def kb_eval(ctx: click.Context, file: str | None, json_out: str | None) -> None:
+def kb_eval(
+    ctx: click.Context, file: str | None, json_out: str | None, target_wrong: float
+) -> None:
     """Score retrieval on FILE (CSV: question,expected slug; default: the packaged
-    sample's eval.csv): hit@1, hit@5, MRR and the calibration of the answer bar."""
+    sample's eval.csv): hit@1, hit@5, MRR, the calibration of the answer bar, what the
+    bot would do (answered right or wrong, declined) and the confidence bar that keeps
+    wrong answers within --target-wrong. A row with an empty expected is a question no
+    article should answer (out of scope)."""
     from omnidesk.knowledge import EvaluationError, evaluate, load_cases
 
     settings = _settings(ctx)
@@ -220,7 +232,7 @@ def kb_eval(ctx: click.Context, file: str | None, json_out: str | None) -> None:
         from omnidesk.bot.services import Services
 
         async with Services(settings, workers=False) as svc:
-            return await evaluate(svc.kb, cases)
+            return await evaluate(svc.kb, cases, target_wrong=target_wrong)
 
     report = asyncio.run(run())
     for line in report.lines():

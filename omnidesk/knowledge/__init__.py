@@ -2,6 +2,7 @@
 export, evaluation and the admin operations on articles."""
 
 from omnidesk.knowledge.admin import ArticleAdmin
+from omnidesk.knowledge.answering import CLARIFY_MARGIN, Answer
 from omnidesk.knowledge.articles import (
     ArticleConflictError,
     ArticleFormatError,
@@ -29,18 +30,12 @@ from omnidesk.knowledge.evaluation import (
     read_cases,
     summarise,
 )
-from omnidesk.knowledge.importers import ImportFailure
+from omnidesk.knowledge.importers import ImportFailure, ImportReport
 from omnidesk.knowledge.markdown import markdown_to_text
 from omnidesk.knowledge.models import Article, ArticleRevision, ArticleStatus, Chunk
 from omnidesk.knowledge.pages import kb_routes
-from omnidesk.knowledge.service import (
-    CLARIFY_MARGIN,
-    SAMPLE_DIR,
-    Answer,
-    ImportReport,
-    KnowledgeBase,
-    SearchHit,
-)
+from omnidesk.knowledge.retrieval import SearchHit
+from omnidesk.knowledge.service import SAMPLE_DIR, KnowledgeBase
 from omnidesk.knowledge.store import ArticleFilter
 
 __all__ = [

@@ -23,6 +23,7 @@ from omnidesk.knowledge.articles import (
     ArticleNotFoundError,
     input_of,
     parse_status,
+    short_slug,
     slug_from_text,
 )
 from omnidesk.knowledge.evaluation import evaluate, load_cases, read_cases
@@ -32,9 +33,18 @@ from omnidesk.knowledge.pages import render_markdown
 from omnidesk.knowledge.service import KnowledgeBase
 from omnidesk.knowledge.store import ArticleFilter
 
-EDITABLE = ("slug", "title", "body", "category", "tags", "language", "status")
+EDITABLE = ("slug", "title", "body", "category", "tags", "questions", "language", "status")
 # Fields a revision records, compared to tell what each change did.
-REVISION_FIELDS = ("slug", "title", "body", "category", "tags", "language", "status")
+REVISION_FIELDS = (
+    "slug",
+    "title",
+    "body",
+    "category",
+    "tags",
+    "questions",
+    "language",
+    "status",
+)
 DRAFT_TAG = "from-gaps"
 MAX_DRAFT_QUESTIONS = 20
 # Clustering holds an n x n distance matrix: 3000 questions are some 70 MB for a moment.
@@ -173,7 +183,8 @@ class ArticleAdmin:
         order = [int(i) for i in np.argsort(-centrality, kind="stable")]
         title = draft_title(asked[order[0]])
         body = draft_body([asked[i] for i in order])
-        base = slug_from_text(title)
+        # A short slug of the question's meaningful words, not the whole sentence.
+        base = short_slug(title)
         for n in range(1, 100):
             slug = base if n == 1 else f"{base[:190]}-{n}"
             data = ArticleInput(
@@ -204,6 +215,7 @@ class ArticleAdmin:
             "title": article.title,
             "category": article.category,
             "tags": list(article.tags or []),
+            "questions": list(article.questions or []),
             "language": article.language,
             "status": article.status,
             "version": article.version,
@@ -251,12 +263,24 @@ def _input(fields: Mapping[str, Any], base: ArticleInput) -> ArticleInput:
             tags = tuple(raw)
         else:
             raise ArticleFormatError("'tags' must be a list of strings")
+    questions = base.questions
+    if "questions" in fields:
+        raw = fields["questions"]
+        if raw is None:
+            questions = ()
+        elif isinstance(raw, str):
+            questions = tuple(raw.splitlines())  # a text area: one question a line
+        elif isinstance(raw, list) and all(isinstance(q, str) for q in raw):
+            questions = tuple(raw)
+        else:
+            raise ArticleFormatError("'questions' must be a list of strings")
     return ArticleInput(
         slug=text("slug", base.slug).strip(),
         title=text("title", base.title),
         body=text("body", base.body),
         category=_text(fields, "category") if "category" in fields else base.category,
         tags=tags,
+        questions=questions,
         language=text("language", base.language).strip(),
         status=_status(fields["status"]) if "status" in fields else base.status,
     )
@@ -270,6 +294,8 @@ def _status(value: Any) -> ArticleStatus:
 
 def _revision_value(revision: ArticleRevision, name: str) -> Any:
     value = getattr(revision, name)
+    if name == "questions" and value is None:
+        return []  # revisions from before migration 0012 had none
     return list(value) if isinstance(value, list) else value
 
 

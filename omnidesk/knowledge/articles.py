@@ -13,6 +13,7 @@ import yaml
 
 from omnidesk.knowledge.markdown import inline_text, md_parser, slugify_heading
 from omnidesk.knowledge.models import Article, ArticleStatus
+from omnidesk.knowledge.questions import normalise_questions
 
 SLUG_RE = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,198}[a-z0-9])?$")
 LANGUAGE_RE = re.compile(r"^[A-Za-z]{2,8}(?:-[A-Za-z0-9]{1,8}){0,3}$")
@@ -63,7 +64,8 @@ class ArticleInput:
     and re-import) stores the same text: line endings become ``\\n``, the body is
     stripped and ends with one newline, a leading ``# Heading`` equal to the title is
     dropped (pages and passages carry the title themselves), whitespace in the title
-    collapses, tags are stripped and unique.
+    collapses, tags are stripped and unique, and so are ``questions`` (the example
+    questions given with the article; a list in its body is read from the body).
     """
 
     slug: str
@@ -71,6 +73,7 @@ class ArticleInput:
     body: str
     category: str | None = None
     tags: tuple[str, ...] = field(default_factory=tuple)
+    questions: tuple[str, ...] = field(default_factory=tuple)
     language: str = "en"
     status: ArticleStatus = ArticleStatus.PUBLISHED
 
@@ -100,6 +103,7 @@ class ArticleInput:
         if any(len(t) > MAX_TAG_CHARS for t in tags):
             raise ArticleFormatError(f"a tag is longer than {MAX_TAG_CHARS} characters")
         object.__setattr__(self, "tags", tags)
+        object.__setattr__(self, "questions", normalise_questions(self.questions))
         if not LANGUAGE_RE.match(self.language or ""):
             raise ArticleFormatError(
                 f"language {self.language!r} must be a language tag such as 'en' or 'pt-BR'"
@@ -140,12 +144,35 @@ def slug_from_text(text: str, max_chars: int = GENERATED_SLUG_CHARS) -> str:
     return slug
 
 
+# Words a short slug leaves out: they carry no meaning in a URL.
+_SLUG_STOP = frozenset(
+    (  # noqa: SIM905  (a word list reads better as words)
+        "a an the i me my we our you your it its is are was were be been am do does did can "
+        "could would should will shall may might must how what when where why who which "
+        "there here this that these those to of in on at for from by with about into and or "
+        "but if not no so than then please hi hello help need want get"
+    ).split()
+)
+SHORT_SLUG_WORDS = 5
+
+
+def short_slug(text: str, max_words: int = SHORT_SLUG_WORDS) -> str:
+    """A slug of the first few meaningful words of a question ("How do I reset my
+    password when I am locked out?" → ``reset-password-locked-out``); the plain slug of
+    the text when nothing meaningful is left."""
+    words = [w for w in slug_from_text(text, max_chars=200).split("-") if w]
+    kept = [w for w in words if w not in _SLUG_STOP][:max_words]
+    return "-".join(kept) if kept else slug_from_text(text)
+
+
 def parse_markdown_article(text: str, fallback_slug: str) -> ArticleInput:
     """An article from Markdown with optional YAML front matter.
 
     Front matter keys: ``title``, ``slug``, ``category``, ``tags`` (list or
-    comma-separated), ``language``, ``status`` (``published`` or ``draft``); other keys
-    (``date``, ``author`` from a static-site export) are ignored. Without a
+    comma-separated), ``questions`` (list of example questions), ``language``,
+    ``status`` (``published`` or ``draft``); other keys (``date``, ``author`` from a
+    static-site export) are ignored. Values are read as text: ``slug: no``,
+    ``title: yes`` and ``slug: 404`` stay the strings written. Without a
     title, the first ``# Heading`` is the title. A leading H1 equal to the title is
     dropped from the body, since pages and passages carry the title themselves.
     Raises :class:`ArticleFormatError` on anything it cannot use.
@@ -155,7 +182,7 @@ def parse_markdown_article(text: str, fallback_slug: str) -> ArticleInput:
     match = _FRONT_MATTER.match(body)
     if match:
         try:
-            loaded = yaml.safe_load(match.group(1))
+            loaded = yaml.load(match.group(1), Loader=_TextLoader)  # noqa: S506 (safe)
         except yaml.YAMLError as exc:
             raise ArticleFormatError(f"front matter is not valid YAML: {exc}") from exc
         if loaded is not None and not isinstance(loaded, dict):
@@ -178,6 +205,7 @@ def parse_markdown_article(text: str, fallback_slug: str) -> ArticleInput:
         body=body,
         category=_opt_str(meta, "category"),
         tags=_tags(meta.get("tags")),
+        questions=_questions(meta.get("questions")),
         language=_opt_str(meta, "language") or "en",
         status=parse_status(_opt_str(meta, "status")),
     )
@@ -191,6 +219,7 @@ def input_of(article: Article) -> ArticleInput:
         body=article.body,
         category=article.category,
         tags=tuple(str(t) for t in article.tags or ()),
+        questions=tuple(str(q) for q in article.questions or ()),
         language=article.language,
         status=parse_status(article.status),
     )
@@ -204,6 +233,8 @@ def to_markdown(article: ArticleInput) -> str:
         meta["category"] = article.category
     if article.tags:
         meta["tags"] = list(article.tags)
+    if article.questions:
+        meta["questions"] = list(article.questions)
     meta["language"] = article.language
     meta["status"] = article.status.value
     front = yaml.safe_dump(meta, sort_keys=False, allow_unicode=True, width=1000)
@@ -226,6 +257,28 @@ def _opt_str(meta: dict[str, Any], key: str) -> str | None:
         raise ArticleFormatError(f"front matter {key!r} must be text")
     text = str(value).strip()
     return text or None
+
+
+class _TextLoader(yaml.SafeLoader):
+    """YAML's safe loader with plain scalars read as text: YAML 1.1 reads ``no``, ``yes``,
+    ``on`` as booleans, ``404`` as a number and ``2024-01-01`` as a date, which made
+    ``slug: no`` the slug ``False``. Empty values still read as null."""
+
+
+_TextLoader.yaml_implicit_resolvers = {
+    first: [(tag, regexp) for tag, regexp in resolvers if tag == "tag:yaml.org,2002:null"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+
+
+def _questions(value: Any) -> tuple[str, ...]:
+    if value is None:
+        return ()
+    if isinstance(value, str):
+        return (value,)
+    if not isinstance(value, list) or any(isinstance(q, (dict, list)) for q in value):
+        raise ArticleFormatError("front matter 'questions' must be a list of questions")
+    return tuple(str(q) for q in value if q is not None)
 
 
 def _tags(value: Any) -> tuple[str, ...]:

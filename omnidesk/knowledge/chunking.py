@@ -1,12 +1,16 @@
-"""Split an article's Markdown into passages along its H1-H3 headings, title kept in each."""
+"""Split an article's Markdown into passages along its H1-H3 headings, title kept in each,
+and turn its example questions into chunks of their own."""
 
 from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from omnidesk.knowledge.markdown import headings, md_parser
+from omnidesk.knowledge.models import ChunkKind
+from omnidesk.knowledge.questions import is_questions_heading
 
 SECTION_LEVELS = (1, 2, 3)
 TITLE_SEPARATOR = " — "
@@ -23,6 +27,7 @@ class ChunkData:
     text: str  # "Title — Heading\n\nbody", or "Title\n\nbody" before the first heading
     body: str
     content_hash: str
+    kind: ChunkKind = ChunkKind.PASSAGE  # a question's text is the question alone
 
 
 def content_hash(text: str) -> str:
@@ -49,7 +54,9 @@ def chunk_markdown(
     """Passages of one article: one per H1/H2/H3 section, long sections in overlapping windows.
 
     Sections without text of their own (a heading directly followed by a sub-heading)
-    give no passage. Deeper headings stay inside their section's text.
+    give no passage. Deeper headings stay inside their section's text. A section of
+    example questions ("Questions customers ask") gives no passage: its questions are
+    indexed one by one (:func:`question_chunks`).
     """
     if max_words < 1:
         raise ValueError("max_words must be at least 1")
@@ -67,6 +74,8 @@ def chunk_markdown(
 
     chunks: list[ChunkData] = []
     for heading, anchor, section in sections:
+        if heading and is_questions_heading(heading):
+            continue
         prefix = chunk_prefix(title, heading)
         for window in _windows(section.strip(), max_words, overlap_words):
             text = f"{prefix}\n\n{window}"
@@ -81,6 +90,26 @@ def chunk_markdown(
                 )
             )
     return chunks
+
+
+def question_chunks(questions: Sequence[str], first_ordinal: int) -> list[ChunkData]:
+    """One chunk per question, numbered on from ``first_ordinal``; embedded as asked.
+
+    The hash is of the kind and the text, so a passage that reads exactly like a
+    question is still a different chunk.
+    """
+    return [
+        ChunkData(
+            ordinal=first_ordinal + i,
+            heading="",
+            anchor="",
+            text=question,
+            body=question,
+            content_hash=content_hash(f"{ChunkKind.QUESTION.value}\n{question}"),
+            kind=ChunkKind.QUESTION,
+        )
+        for i, question in enumerate(questions)
+    ]
 
 
 def _windows(text: str, max_words: int, overlap: int) -> list[str]:

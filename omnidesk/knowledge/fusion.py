@@ -1,8 +1,10 @@
 """Fusion of the dense and lexical sides, and the confidence a passage answers a question.
 
-The service ranks passages with :func:`hybrid_fusion`, a score-aware blend: the cosine of
-question and passage plus a saturated BM25 term. Measured with bench/retrieval_quality.py
-(hit@1 / hit@5 / MRR@5 by article):
+Passages were ranked with :func:`hybrid_fusion`, a score-aware blend: the cosine of
+question and passage plus a saturated BM25 term. ranking.py now applies the same blend
+to passages and example questions alike and ranks articles from both (its weights were
+tuned on bench/faq_benchmark.py); the measurements below are of passages alone.
+Measured with bench/retrieval_quality.py (hit@1 / hit@5 / MRR@5 by article):
 
 =================  ==================  ==================
                    sample KB (148 q)   bank FAQ (154 q)

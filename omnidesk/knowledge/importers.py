@@ -8,6 +8,7 @@ import csv
 import io
 import json
 import logging
+import re
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from html.parser import HTMLParser
@@ -43,6 +44,28 @@ class ImportFailure:
 
     path: str
     error: str
+
+
+@dataclass(frozen=True, slots=True)
+class ImportReport:
+    """Slugs per outcome of an import, and one entry per file that could not be imported."""
+
+    created: tuple[str, ...] = ()
+    updated: tuple[str, ...] = ()
+    unchanged: tuple[str, ...] = ()
+    errors: tuple[ImportFailure, ...] = ()
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+    def __str__(self) -> str:
+        lines = [
+            f"{len(self.created)} created, {len(self.updated)} updated, "
+            f"{len(self.unchanged)} unchanged, {len(self.errors)} failed"
+        ]
+        lines.extend(f"  {failure.path}: {failure.error}" for failure in self.errors)
+        return "\n".join(lines)
 
 
 Parsed = list[tuple[str, ArticleInput]]
@@ -207,8 +230,10 @@ def _read_html(file: Path) -> Iterator[tuple[str, ArticleInput | str]]:
 def pair_article(record: Mapping[str, Any]) -> ArticleInput:
     """An article from one question/answer record: title = question, body = answer.
 
-    Optional keys: ``slug`` (else made from the question), ``category``, ``tags`` (list
-    or comma-separated), ``language``, ``status``.
+    The question is also the article's first example question, indexed on its own.
+    Optional keys: ``questions`` (other ways customers ask it: a list, or in CSV one per
+    line or separated by ``|``), ``slug`` (else made from the question), ``category``,
+    ``tags`` (list or comma-separated), ``language``, ``status``.
     """
     fields = {str(k).strip().lower(): v for k, v in record.items() if k is not None}
     question = _first(fields, QUESTION_KEYS)
@@ -229,9 +254,20 @@ def pair_article(record: Mapping[str, Any]) -> ArticleInput:
         body=answer,
         category=_opt(fields, "category"),
         tags=tuple(str(t) for t in tags),
+        questions=(question, *_more_questions(fields.get("questions"))),
         language=_opt(fields, "language") or "en",
         status=parse_status(_opt(fields, "status")),
     )
+
+
+def _more_questions(value: Any) -> list[str]:
+    if value is None:
+        return []
+    if isinstance(value, str):
+        return [q for q in re.split(r"\s*(?:\r?\n|\|)\s*", value) if q.strip()]
+    if isinstance(value, list) and not any(isinstance(q, (dict, list)) for q in value):
+        return [str(q) for q in value if q is not None]
+    raise ArticleFormatError("'questions' must be a list, or questions one per line or '|'")
 
 
 def _first(fields: Mapping[str, Any], keys: Iterable[str]) -> str:

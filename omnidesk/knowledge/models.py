@@ -1,4 +1,5 @@
-"""Knowledge tables: articles, their revisions, and the chunks the index is built from."""
+"""Knowledge tables: articles, their revisions, and the chunks the index is built from
+(passages of the body and the example questions an article answers)."""
 
 from __future__ import annotations
 
@@ -17,6 +18,13 @@ class ArticleStatus(enum.StrEnum):
     PUBLISHED = "published"
 
 
+class ChunkKind(enum.StrEnum):
+    """What a chunk is: a passage of the body (quoted in answers) or a question it answers."""
+
+    PASSAGE = "passage"
+    QUESTION = "question"
+
+
 class Article(Base):
     __tablename__ = "articles"
 
@@ -26,6 +34,9 @@ class Article(Base):
     body: Mapped[str] = mapped_column(Text)
     category: Mapped[str | None] = mapped_column(String(100))
     tags: Mapped[list[Any]] = mapped_column(default=list)
+    # Example questions given with the article (front matter ``questions:``, an import's
+    # pairs); those listed in the body are read from the body. NULL on rows before 0012.
+    questions: Mapped[list[Any] | None] = mapped_column(default=list)
     language: Mapped[str] = mapped_column(String(16), default="en")
     status: Mapped[str] = mapped_column(String(16), default=ArticleStatus.PUBLISHED)
     version: Mapped[int] = mapped_column(default=1)
@@ -57,13 +68,15 @@ class ArticleRevision(Base):
     slug: Mapped[str | None] = mapped_column(String(200))
     category: Mapped[str | None] = mapped_column(String(100))
     tags: Mapped[list[Any] | None] = mapped_column()
+    questions: Mapped[list[Any] | None] = mapped_column()
     language: Mapped[str | None] = mapped_column(String(16))
     changed_by: Mapped[str | None] = mapped_column(String(200))
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
 
 
 class Chunk(Base):
-    """A passage of a published article; its id is the vector's id in the index."""
+    """A passage of a published article, or one question it answers; its id is the
+    vector's id in the index. Questions are embedded alone (no title, no windows)."""
 
     __tablename__ = "chunks"
     __table_args__ = (UniqueConstraint("article_id", "ordinal"),)
@@ -73,6 +86,9 @@ class Chunk(Base):
         ForeignKey("articles.id", ondelete="CASCADE"), index=True
     )
     ordinal: Mapped[int] = mapped_column()
+    kind: Mapped[str] = mapped_column(
+        String(16), default=ChunkKind.PASSAGE, server_default=ChunkKind.PASSAGE.value
+    )
     heading: Mapped[str] = mapped_column(String(300), default="")
     anchor: Mapped[str] = mapped_column(String(300), default="")
     text: Mapped[str] = mapped_column(Text)

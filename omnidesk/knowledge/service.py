@@ -5,44 +5,40 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import re
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Sequence
 from pathlib import Path
 from types import TracebackType
-from typing import Literal, Self
+from typing import Self
 
 import numpy as np
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from tqdm import tqdm
 
-from omnidesk.config.settings import KnowledgeSettings, Settings
+from omnidesk.config.settings import Settings
 from omnidesk.knowledge import store
+from omnidesk.knowledge.answering import Answer, decide, is_follow_up
 from omnidesk.knowledge.articles import (
     ArticleInput,
     ArticleNotFoundError,
     input_of,
     to_markdown,
 )
-from omnidesk.knowledge.chunking import ChunkData, chunk_markdown
+from omnidesk.knowledge.chunking import ChunkData, chunk_markdown, question_chunks
 from omnidesk.knowledge.embedder import Embedder, QueryBatcher, get_embedder
-from omnidesk.knowledge.fusion import (
-    COSINE_CEIL,
-    COSINE_FLOOR,
-    confidence,
-    hybrid_fusion,
-)
 from omnidesk.knowledge.importers import (
     MARKDOWN_SUFFIXES,
     SUFFIXES,
     ImportFailure,
+    ImportReport,
     describe,
     read_articles,
 )
 from omnidesk.knowledge.index import VectorIndex, fingerprint
-from omnidesk.knowledge.lexical import LexicalIndex
 from omnidesk.knowledge.models import Article, ArticleRevision, ArticleStatus
+from omnidesk.knowledge.questions import article_questions
+from omnidesk.knowledge.ranking import DEFAULT_WEIGHTS, RankingWeights
+from omnidesk.knowledge.retrieval import SearchHit, Snapshot, depth_for, search_snapshot
 from omnidesk.knowledge.store import ArticleFilter, ChunkRecord, WriteMode
 
 log = logging.getLogger(__name__)
@@ -51,95 +47,6 @@ SAMPLE_DIR = Path(__file__).resolve().parent / "sample"
 EMBED_BATCH = 64
 # Below this many vectors a search runs inline; above, on a worker thread.
 INLINE_SEARCH_MAX = 20_000
-# A question this short after another one is read as a follow-up ("and for Europe?").
-FOLLOW_UP_MAX_WORDS = 5
-_FOLLOW_UP_START = re.compile(r"^\s*(and|also|what about|how about|same for)\b", re.I)
-# Ask "did you mean ...?" instead of answering when another of the top articles is, on
-# the confidence scale before clipping, within this of the best one and both clear the
-# answer bar. On the sample's eval.csv (148 questions, bar 0.5) 0.02 asks on 10 (6.8 %):
-# 5 of the 11 questions the bot would have answered wrongly, 5 of the 129 it answers
-# rightly; the expected article is among the choices in 7 of the 10. Wider margins add
-# right answers faster than wrong ones (0.05: 13 asked, 6 wrong caught, 7 right delayed).
-# The default of ``knowledge.clarify_margin``, measured on the sample evaluation set.
-CLARIFY_MARGIN: float = KnowledgeSettings.model_fields["clarify_margin"].default
-
-
-@dataclass(frozen=True, slots=True)
-class SearchHit:
-    """One article found for a question, represented by its best passage."""
-
-    article_id: int
-    slug: str
-    title: str
-    heading: str
-    anchor: str
-    text: str  # the passage, Markdown, without the "Title — Heading" prefix
-    url: str  # the article page, with #anchor of the passage's section
-    score: float  # confidence that this passage answers the question, 0..1
-    dense_score: float  # cosine similarity of question and passage
-    lexical_score: float  # BM25 of the passage, 0 when no word matched
-
-
-@dataclass(frozen=True, slots=True)
-class Answer:
-    """What the knowledge base says to a question.
-
-    ``kind == "answer"``: ``text`` is ``best``'s passage, quoted as written, and
-    ``suggestions`` are other articles worth offering. ``kind == "clarify"``: two or
-    more articles answer about equally well; ``text`` is empty and ``suggestions`` are
-    those articles, ``best`` first, for a "did you mean" question. ``kind == "unsure"``:
-    ``text`` is empty and ``suggestions`` are the articles to offer as choices (possibly
-    none); ``best`` is still the top hit, if any, for logging and hand-off context.
-    """
-
-    kind: Literal["answer", "clarify", "unsure"]
-    text: str
-    confidence: float
-    best: SearchHit | None
-    suggestions: list[SearchHit]
-    query: str = ""  # the text actually searched (question plus previous one for a follow-up)
-
-
-@dataclass(frozen=True, slots=True)
-class ImportReport:
-    """Slugs per outcome of an import, and one entry per file that could not be imported."""
-
-    created: tuple[str, ...] = ()
-    updated: tuple[str, ...] = ()
-    unchanged: tuple[str, ...] = ()
-    errors: tuple[ImportFailure, ...] = ()
-
-    @property
-    def ok(self) -> bool:
-        return not self.errors
-
-    def __str__(self) -> str:
-        lines = [
-            f"{len(self.created)} created, {len(self.updated)} updated, "
-            f"{len(self.unchanged)} unchanged, {len(self.errors)} failed"
-        ]
-        lines.extend(f"  {failure.path}: {failure.error}" for failure in self.errors)
-        return "\n".join(lines)
-
-
-@dataclass(frozen=True, slots=True)
-class _Snapshot:
-    """Everything a search reads, replaced whole on every change (copy-on-write)."""
-
-    vectors: VectorIndex
-    lexical: LexicalIndex
-    chunks: Mapping[int, ChunkRecord]
-    fingerprint: str = field(default="")
-
-    @classmethod
-    def build(cls, vectors: VectorIndex, chunks: Iterable[ChunkRecord]) -> _Snapshot:
-        by_id = {c.id: c for c in chunks}
-        return cls(
-            vectors=vectors,
-            lexical=LexicalIndex((c.id, c.text) for c in by_id.values()),
-            chunks=by_id,
-            fingerprint=fingerprint((c.id, c.content_hash) for c in by_id.values()),
-        )
 
 
 class KnowledgeBase:
@@ -156,12 +63,14 @@ class KnowledgeBase:
         settings: Settings,
         sessionmaker: async_sessionmaker[AsyncSession],
         embedder: Embedder | None = None,
+        weights: RankingWeights = DEFAULT_WEIGHTS,
     ) -> None:
         self.settings = settings
+        self.weights = weights
         self._sessionmaker = sessionmaker
         self._embedder = embedder
         self._batcher: QueryBatcher | None = None
-        self._snap: _Snapshot | None = None
+        self._snap: Snapshot | None = None
         self._lock = asyncio.Lock()
 
     # -- lifecycle ------------------------------------------------------------------
@@ -206,7 +115,7 @@ class KnowledgeBase:
     def chunk_count(self) -> int:
         return len(self._snapshot().chunks)
 
-    def _snapshot(self) -> _Snapshot:
+    def _snapshot(self) -> Snapshot:
         if self._snap is None:
             raise RuntimeError("KnowledgeBase is not started")
         return self._snap
@@ -217,7 +126,7 @@ class KnowledgeBase:
 
     # -- index consistency ------------------------------------------------------------
 
-    async def _load_or_rebuild(self) -> _Snapshot:
+    async def _load_or_rebuild(self) -> Snapshot:
         async with self._sessionmaker() as session:
             chunks = await store.published_chunks(session)
         db_fingerprint = fingerprint((c.id, c.content_hash) for c in chunks)
@@ -230,16 +139,16 @@ class KnowledgeBase:
                 and manifest.dim == self.embedder.dim
             ):
                 log.info("knowledge index loaded: %d passages", len(vectors))
-                return await asyncio.to_thread(_Snapshot.build, vectors, chunks)
+                return await asyncio.to_thread(Snapshot.build, vectors, chunks)
             log.info("knowledge index differs from the database; rebuilding")
         return await self._rebuild(chunks, reuse=None)
 
-    async def _rebuild(self, chunks: Sequence[ChunkRecord], reuse: _Snapshot | None) -> _Snapshot:
+    async def _rebuild(self, chunks: Sequence[ChunkRecord], reuse: Snapshot | None) -> Snapshot:
         vectors = VectorIndex(self.embedder.dim)
         vecs = await self._vectors_for([c.text for c in chunks], reuse, progress=False)
         # Past IndexPolicy.approximate_from this builds an HNSW graph: off the event loop.
         await asyncio.to_thread(vectors.add, [c.id for c in chunks], vecs)
-        snap = await asyncio.to_thread(_Snapshot.build, vectors, chunks)
+        snap = await asyncio.to_thread(Snapshot.build, vectors, chunks)
         await self._persist(snap)
         log.info("knowledge index rebuilt: %d passages", len(vectors))
         return snap
@@ -255,7 +164,7 @@ class KnowledgeBase:
             self._snap = await self._rebuild(chunks, reuse=current)
             return True
 
-    async def _persist(self, snap: _Snapshot) -> None:
+    async def _persist(self, snap: Snapshot) -> None:
         await asyncio.to_thread(
             snap.vectors.save,
             self.settings.index_dir,
@@ -264,7 +173,7 @@ class KnowledgeBase:
         )
 
     async def _vectors_for(
-        self, texts: Sequence[str], reuse: _Snapshot | None, *, progress: bool
+        self, texts: Sequence[str], reuse: Snapshot | None, *, progress: bool
     ) -> np.ndarray:
         """Vectors of ``texts``, taken from ``reuse`` where it already holds the same text."""
         out = np.zeros((len(texts), self.embedder.dim), dtype=np.float32)
@@ -299,8 +208,10 @@ class KnowledgeBase:
     async def search(self, question: str, k: int = 5) -> list[SearchHit]:
         """Up to ``k`` published articles for ``question``, best first, each by its best passage.
 
-        Dense (cosine) and lexical (BM25) scores of passages are fused (cosine plus a
-        saturated BM25 term); ``score`` is the confidence that the passage answers it.
+        Dense (cosine) and lexical (BM25) scores of passages and example questions are
+        fused (cosine plus a saturated BM25 term) and an article ranks by its best
+        passage and questions (ranking.py); ``score`` is the confidence that it answers,
+        and the hits are in its order.
         """
         if not question.strip() or k <= 0:
             return []
@@ -309,52 +220,15 @@ class KnowledgeBase:
         return await self._rank(self._snapshot(), question, vec, k)
 
     async def _rank(
-        self, snap: _Snapshot, question: str, vec: np.ndarray, k: int
+        self, snap: Snapshot, question: str, vec: np.ndarray, k: int
     ) -> list[SearchHit]:
-        depth = max(8 * k, 40)
+        depth = depth_for(k)
         if len(snap.vectors) > INLINE_SEARCH_MAX:
             dense = (await asyncio.to_thread(snap.vectors.search, vec, depth))[0]
         else:
             dense = snap.vectors.search(vec, depth)[0]
-        lexical = snap.lexical.search(question, depth)
-        dense_of = dict(dense)
-        lexical_of = dict(lexical)
-
-        def cosine_of(chunk_id: int) -> float | None:
-            stored = snap.vectors.vector(chunk_id)
-            return None if stored is None else float(stored @ vec)
-
-        # Score-aware: cosine plus saturated BM25 (fusion.py has the measurements).
-        fused = hybrid_fusion(dense, lexical, cosine_of)
-
-        hits: list[SearchHit] = []
-        seen: set[int] = set()
-        for chunk_id, _ in fused:
-            chunk = snap.chunks.get(chunk_id)
-            if chunk is None or chunk.article_id in seen:
-                continue
-            seen.add(chunk.article_id)
-            cosine = dense_of.get(chunk_id)
-            if cosine is None:
-                stored = snap.vectors.vector(chunk_id)
-                cosine = float(stored @ vec) if stored is not None else 0.0
-            hits.append(
-                SearchHit(
-                    article_id=chunk.article_id,
-                    slug=chunk.slug,
-                    title=chunk.title,
-                    heading=chunk.heading,
-                    anchor=chunk.anchor,
-                    text=chunk.body,
-                    url=self.article_url(chunk.slug, chunk.anchor),
-                    score=round(confidence(cosine), 4),
-                    dense_score=round(cosine, 4),
-                    lexical_score=round(lexical_of.get(chunk_id, 0.0), 4),
-                )
-            )
-            if len(hits) == k:
-                break
-        return hits
+        # Passages and example questions, each scored, articles ranked (ranking.py).
+        return search_snapshot(snap, question, vec, dense, k, self.article_url, self.weights)
 
     async def answer(self, question: str, previous_question: str | None = None) -> Answer:
         """The best passage for ``question`` if confident enough, else the articles to offer.
@@ -368,7 +242,7 @@ class KnowledgeBase:
         """
         knowledge = self.settings.knowledge
         queries = [question.strip()]
-        if previous_question and previous_question.strip() and _is_follow_up(question):
+        if previous_question and previous_question.strip() and is_follow_up(question):
             queries.append(f"{previous_question.strip()} {question.strip()}")
         if not queries[0]:
             return Answer("unsure", "", 0.0, None, [], "")
@@ -380,21 +254,7 @@ class KnowledgeBase:
             other = await self._rank(snap, query, vec, depth)
             if other and (not hits or other[0].score > hits[0].score):
                 best_query, hits = query, other
-        if not hits:
-            return Answer("unsure", "", 0.0, None, [], best_query)
-        best = hits[0]
-        if best.score >= knowledge.answer_threshold:
-            close = _close_calls(
-                hits[: knowledge.top_k], knowledge.answer_threshold, knowledge.clarify_margin
-            )
-            if len(close) > 1:
-                return Answer("clarify", "", best.score, best, close, best_query)
-            related = [h for h in hits[1:] if h.score >= knowledge.suggest_threshold]
-            return Answer(
-                "answer", best.text, best.score, best, related[: knowledge.top_k], best_query
-            )
-        offered = [h for h in hits if h.score >= knowledge.suggest_threshold]
-        return Answer("unsure", "", best.score, best, offered[: knowledge.top_k], best_query)
+        return decide(hits, best_query, knowledge, self.weights)
 
     # -- articles ---------------------------------------------------------------------
 
@@ -424,14 +284,19 @@ class KnowledgeBase:
             return article, await store.revisions(session, article.id)
 
     def _chunks_of(self, data: ArticleInput) -> list[ChunkData]:
+        """Passages of the body, then one chunk per example question."""
         if data.status != ArticleStatus.PUBLISHED:
             return []
-        return chunk_markdown(
+        passages = chunk_markdown(
             data.title,
             data.body,
             max_words=self.settings.knowledge.chunk_max_words,
             overlap_words=self.settings.knowledge.chunk_overlap_words,
         )
+        if not passages:
+            return []  # nothing to quote: its questions would find an empty answer
+        questions = article_questions(data.questions, data.body)
+        return passages + question_chunks(questions, len(passages))
 
     async def upsert_article(
         self, data: ArticleInput, by: str | None = None
@@ -670,28 +535,6 @@ class KnowledgeBase:
             chunks.pop(chunk_id, None)
         chunks.update((c.id, c) for c in added)
         # BM25 is rebuilt whole (seconds at 100k passages): off the event loop.
-        snap = await asyncio.to_thread(_Snapshot.build, new_vectors, list(chunks.values()))
+        snap = await asyncio.to_thread(Snapshot.build, new_vectors, list(chunks.values()))
         self._snap = snap
         await self._persist(snap)
-
-
-def _is_follow_up(question: str) -> bool:
-    words = question.split()
-    return len(words) <= FOLLOW_UP_MAX_WORDS or bool(_FOLLOW_UP_START.match(question))
-
-
-def _close_calls(
-    hits: Sequence[SearchHit], bar: float, margin: float = CLARIFY_MARGIN
-) -> list[SearchHit]:
-    """The best hit and the others about as confident as it, all at or above ``bar``.
-
-    Compared before clipping to 0..1, so two passages that both saturate the scale are
-    still told apart by their cosines.
-    """
-    span = COSINE_CEIL - COSINE_FLOOR
-    best = hits[0]
-    close = [best]
-    for hit in hits[1:]:
-        if hit.score >= bar and (best.dense_score - hit.dense_score) / span <= margin:
-            close.append(hit)
-    return close

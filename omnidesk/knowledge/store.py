@@ -13,12 +13,12 @@ from sqlalchemy.orm import defer
 
 from omnidesk.knowledge.articles import ArticleConflictError, ArticleInput, ArticleNotFoundError
 from omnidesk.knowledge.chunking import ChunkData, split_chunk_text
-from omnidesk.knowledge.models import Article, ArticleRevision, ArticleStatus, Chunk
+from omnidesk.knowledge.models import Article, ArticleRevision, ArticleStatus, Chunk, ChunkKind
 
 
 @dataclass(frozen=True, slots=True)
 class ChunkRecord:
-    """A stored passage of a published article, as search needs it."""
+    """A stored chunk of a published article (a passage or a question), as search needs it."""
 
     id: int
     article_id: int
@@ -28,10 +28,16 @@ class ChunkRecord:
     anchor: str
     text: str
     content_hash: str
+    kind: str = ChunkKind.PASSAGE.value
+
+    @property
+    def is_question(self) -> bool:
+        return self.kind == ChunkKind.QUESTION.value
 
     @property
     def body(self) -> str:
-        return split_chunk_text(self.text)[1]
+        """A passage without its "Title — Heading" prefix; a question as it is."""
+        return self.text if self.is_question else split_chunk_text(self.text)[1]
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,6 +61,7 @@ async def published_chunks(session: AsyncSession) -> list[ChunkRecord]:
             Chunk.anchor,
             Chunk.text,
             Chunk.content_hash,
+            Chunk.kind,
         )
         .join(Article, Article.id == Chunk.article_id)
         .where(Article.status == ArticleStatus.PUBLISHED.value)
@@ -153,6 +160,7 @@ def _same_content(article: Article, data: ArticleInput) -> bool:
         and article.body == data.body
         and article.category == data.category
         and list(article.tags or []) == list(data.tags)
+        and list(article.questions or []) == list(data.questions)
         and article.language == data.language
         and article.status == data.status.value
     )
@@ -228,6 +236,7 @@ async def write_article(
         article.body = data.body
         article.category = data.category
         article.tags = list(data.tags)
+        article.questions = list(data.questions)
         article.language = data.language
         article.status = data.status.value
         article.updated_by = by
@@ -243,6 +252,7 @@ async def write_article(
                 slug=data.slug,
                 category=data.category,
                 tags=list(data.tags),
+                questions=list(data.questions),
                 language=data.language,
                 changed_by=by,
             )
@@ -254,6 +264,7 @@ async def write_article(
         Chunk(
             article_id=article.id,
             ordinal=c.ordinal,
+            kind=c.kind.value,
             heading=c.heading[:300],
             anchor=c.anchor[:300],
             text=c.text,
@@ -273,6 +284,7 @@ async def write_article(
             anchor=row.anchor,
             text=row.text,
             content_hash=row.content_hash,
+            kind=row.kind,
         )
         for row in rows_added
     )

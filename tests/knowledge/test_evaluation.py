@@ -59,7 +59,7 @@ def test_reading_cases() -> None:
     [
         ("a,b\n1,2\n", "'question' and 'expected'"),
         ("question,expected\n", "no questions"),
-        ("question,expected\nhow?,\n", "line 2"),
+        ("question,expected\n,reset-password\n", "line 2"),
         ('question,expected\n"unclosed,x\n', "line"),
     ],
 )
@@ -80,3 +80,31 @@ async def test_sample_numbers(sample_kb: KnowledgeBase) -> None:
     # The clarifying question stays rare on clear questions.
     assert 0 < report.clarified <= 0.1
     assert report.clarified_right >= 0.6
+
+
+def test_out_of_scope_rows_and_what_the_bot_does() -> None:
+    cases = read_cases("question,expected\nhow?,a\nwhat?,b\nweather on mars?,\npoem?,\n")
+    assert [c.in_scope for c in cases] == [True, True, False, False]
+    results = [
+        CaseResult(cases[0], ("a", "b"), 0.9, "answer"),  # right
+        CaseResult(cases[1], ("a", "b"), 0.6, "answer"),  # wrong
+        CaseResult(cases[2], ("a",), 0.7, "answer"),  # out of scope, answered
+        CaseResult(cases[3], ("b",), 0.2, "unsure"),  # out of scope, declined
+    ]
+    report = summarise(results, 0.5, known_slugs={"a", "b"}, target_wrong=0.0)
+    assert (report.in_scope, report.out_of_scope) == (2, 2)
+    assert (report.hit_at_1, report.hit_at_5, report.mrr) == (0.5, 1.0, 0.75)
+    assert (report.right, report.wrong, report.declined, report.oos_answered) == (
+        0.5,
+        0.5,
+        0.0,
+        0.5,
+    )
+    assert report.unknown_slugs == ()
+    assert [m.question for m in report.misses] == ["what?", "weather on mars?"]
+    # Only the 0.9 answer is right: the bar goes just above the 0.7 out-of-scope one.
+    assert report.suggested_threshold == 0.9
+    assert report.at_suggested["right"] == 0.5 and report.at_suggested["wrong_rate"] == 0.0
+    lines = report.lines()
+    assert "2 in scope: 50.0% answered right, 50.0% answered wrong, 0.0% declined" in lines[-2]
+    assert lines[-1].startswith("suggested bar for at most 0.0% wrong answers: confidence >= 0.90")
