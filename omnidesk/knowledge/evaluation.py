@@ -153,7 +153,11 @@ def read_cases(text: str) -> list[EvalCase]:
     ``expected_slug``/``slug``); an empty ``expected`` is a question no article should
     answer. Raises :class:`EvaluationError` naming the line."""
     reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff"), newline=""))
-    header = {(name or "").strip().lower(): name for name in reader.fieldnames or ()}
+    try:
+        names = reader.fieldnames or ()
+    except csv.Error as exc:  # a header field past the csv module's size limit, say
+        raise EvaluationError(f"line 1: not valid CSV: {exc}") from None
+    header = {(name or "").strip().lower(): name for name in names}
     expected_key = next((header[c] for c in EXPECTED_COLUMNS if c in header), None)
     question_key = header.get("question")
     if question_key is None or expected_key is None:

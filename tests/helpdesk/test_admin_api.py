@@ -411,6 +411,8 @@ async def test_eval_on_the_sample_and_on_an_uploaded_csv(client: TestClient[Any,
     bad = await call(client, "POST", "/api/v1/kb/eval", "a,b\n1,2\n", status=400)
     assert "question" in bad["error"]["message"]
     await call(client, "POST", "/api/v1/kb/eval", "question,expected\n", status=400)
+    huge_header = "q" * 140_000 + ",expected\nx,y\n"
+    await call(client, "POST", "/api/v1/kb/eval", huge_header, status=400)
     await call(client, "POST", "/api/v1/kb/eval", "x" * (600 * 1024), status=413)
 
 

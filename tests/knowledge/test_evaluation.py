@@ -61,6 +61,9 @@ def test_reading_cases() -> None:
         ("question,expected\n", "no questions"),
         ("question,expected\n,reset-password\n", "line 2"),
         ('question,expected\n"unclosed,x\n', "line"),
+        # A header field past the csv module's limit (131,072 characters).
+        ("q" * 140_000 + ",expected\nx,y\n", "line 1: not valid CSV"),
+        ("question,expected\n" + "x" * 140_000 + ",y\n", "not valid CSV"),
     ],
 )
 def test_bad_eval_files(text: str, message: str) -> None:
