@@ -392,6 +392,12 @@ class Settings(BaseSettings):
         if data.get("database_url"):
             data["database_url"] = _mask_url(data["database_url"])
         data["channels"] = self.channels_on()
+        # Unset here does not mean missing: say where the generated ones live.
+        if self.secret_key is None:
+            data["secret_key"] = f"(generated on first start in {self.data_dir / 'secret_key'})"
+        if data.get("admin_password") is None:
+            kept = self.data_dir / "admin_password"
+            data["admin_password"] = f"(generated on first start; shown once, kept in {kept})"
         return data
 
 

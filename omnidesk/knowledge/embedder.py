@@ -64,6 +64,11 @@ class Embedder:
     ) -> None:
         _go_offline()
         from sentence_transformers import SentenceTransformer
+        from transformers.utils import logging as transformers_logging
+
+        # Loading a packaged model is no download: its progress bar is only noise in the
+        # CLI's output and the service's log.
+        transformers_logging.disable_progress_bar()
 
         self.name = model_name
         # Measured on 2 CPU cores (bench/throughput.py): passages of ~70 words embed

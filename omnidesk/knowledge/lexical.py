@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Iterable
 
@@ -11,6 +12,10 @@ from bm25s.stopwords import STOPWORDS_EN_PLUS
 
 _TOKEN = re.compile(r"\w+", re.UNICODE)
 _STOP = frozenset(STOPWORDS_EN_PLUS)
+
+# bm25s sets its own logger to DEBUG, so "Building index" lines would reach any handler
+# whatever level the service logs at; it keeps to warnings like everything else.
+logging.getLogger("bm25s").setLevel(logging.WARNING)
 
 
 def tokenize(text: str) -> list[str]:

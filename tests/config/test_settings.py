@@ -92,3 +92,11 @@ def test_nested_secrets_refused_in_toml_and_masked(
     assert shown["telegram"]["bot_token"] is None
     assert shown["channels"] == {"webchat": True, "email": False, "slack": True, "telegram": False}
     assert "xoxb-secret" not in json.dumps(shown)
+
+
+def test_show_says_where_generated_secrets_live(tmp_path: Path) -> None:
+    shown = Settings(data_dir=tmp_path / "dd").masked()
+    assert shown["secret_key"] == f"(generated on first start in {tmp_path / 'dd' / 'secret_key'})"
+    assert str(tmp_path / "dd" / "admin_password") in shown["admin_password"]
+    given = Settings(data_dir=tmp_path, secret_key="k" * 32, admin_password="p" * 12).masked()
+    assert given["secret_key"] == given["admin_password"] == "********"
