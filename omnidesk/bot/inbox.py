@@ -82,11 +82,12 @@ class Inbox:
         """Commit the message to the inbox; a second delivery of the same key is a no-op."""
         try:
             async with self._sessionmaker() as session, session.begin():
-                actions.accept_inbound(
+                await actions.accept_inbound(
                     session,
                     channel=inbound.channel,
                     dedupe_key=inbox_key(inbound),
                     order_key=order_key(inbound),
+                    fair_key=f"{inbound.channel}:{inbound.sender_id}",
                     payload=inbound.to_dict(),
                 )
         except IntegrityError:

@@ -6,6 +6,7 @@ conversation."""
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 
 from sqlalchemy import select, update
 from sqlalchemy.exc import OperationalError
@@ -24,6 +25,7 @@ from omnidesk.helpdesk import (
     Message,
     Ticket,
     TimelineEvent,
+    actions,
 )
 
 
@@ -175,3 +177,35 @@ async def test_a_key_is_the_senders_own(services: Services) -> None:
     long_sender = "x" * 400
     assert await inbox.accept(inbound(long_sender, "k" * 400)) == InboundResult.ACCEPTED
     assert await inbox.accept(inbound(long_sender, "k" * 400 + "2")) == InboundResult.ACCEPTED
+
+
+async def test_a_flood_waits_behind_itself_not_a_new_customer(services: Services) -> None:
+    # One sender's twenty waiting messages take turns spaced apart; someone new who
+    # writes after them is taken second, not twenty-first. Order within a
+    # conversation holds.
+    inbox = services.inbox
+    for i in range(20):
+        await inbox.accept(inbound("flood", f"f{i}", f"spam {i}"))
+    await inbox.accept(inbound("newcomer", "n1", "hello, my order is late"))
+    taken = []
+    for _ in range(4):
+        item = await inbox._claim()
+        assert item is not None
+        taken.append(item.payload["sender_id"] + ":" + item.payload["text"])
+        async with services.sessionmaker() as session, session.begin():
+            await actions.inbound_done(session, item.id)
+    assert taken == [
+        "flood:spam 0",
+        "newcomer:hello, my order is late",
+        "flood:spam 1",
+        "flood:spam 2",
+    ]
+    async with services.sessionmaker() as session:
+        turns = (
+            await session.scalars(
+                select(InboxItem.fair_at)
+                .where(InboxItem.fair_key == "test:flood")
+                .order_by(InboxItem.id)
+            )
+        ).all()
+    assert all(later > earlier for earlier, later in itertools.pairwise(turns))

@@ -200,7 +200,7 @@ async def test_migration_indexes_existing_rows_and_downgrades(db: Database) -> N
 
 
 async def down_one_and_up(db: Database) -> None:
-    """One step down (dropping the search structures), then back up to the head."""
+    """Down to the revision before search (dropping its structures), then back up."""
     from alembic import command
     from sqlalchemy.engine import Connection
 
@@ -209,7 +209,7 @@ async def down_one_and_up(db: Database) -> None:
     def down(connection: Connection) -> None:
         config = alembic_config()
         config.attributes["connection"] = connection
-        command.downgrade(config, "-1")
+        command.downgrade(config, "0007")
 
     async with db.engine.begin() as connection:
         await connection.run_sync(down)

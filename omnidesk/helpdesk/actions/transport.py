@@ -8,7 +8,7 @@ import datetime as dt
 from collections.abc import Mapping
 from typing import Any
 
-from sqlalchemy import and_, exists, or_, select
+from sqlalchemy import and_, exists, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
@@ -18,16 +18,44 @@ from omnidesk.helpdesk.actions.contacts import resolve_identity
 from omnidesk.helpdesk.actions.conversations import current_conversation
 from omnidesk.helpdesk.models import Conversation, InboxItem, InboxState
 
+# How much later a sender's next message takes its turn while earlier ones wait.
+FAIR_SPACING = dt.timedelta(seconds=1)
 
-def accept_inbound(
-    session: AsyncSession, *, channel: str, dedupe_key: str, order_key: str, payload: dict[str, Any]
+
+async def accept_inbound(
+    session: AsyncSession,
+    *,
+    channel: str,
+    dedupe_key: str,
+    order_key: str,
+    payload: dict[str, Any],
+    fair_key: str = "",
 ) -> InboxItem:
     """Add an inbound message to the inbox; the caller's commit raises ``IntegrityError``
-    when the dedupe key is already there (a platform's retry)."""
+    when the dedupe key is already there (a platform's retry).
+
+    Its turn (``fair_at``) is now, or ``FAIR_SPACING`` after the same sender's latest
+    waiting message: a sender with many messages waiting takes turns with everyone else
+    instead of making them wait behind the whole flood."""
+    now = utcnow()
+    fair_at = now
+    if fair_key:
+        last = await session.scalar(
+            select(func.max(InboxItem.fair_at)).where(
+                InboxItem.fair_key == fair_key[:300],
+                InboxItem.state.in_([InboxState.PENDING, InboxState.PROCESSING]),
+            )
+        )
+        if last is not None:
+            if last.tzinfo is None:  # SQLite hands back naive UTC
+                last = last.replace(tzinfo=dt.UTC)
+            fair_at = max(now, last + FAIR_SPACING)
     item = InboxItem(
         channel=channel,
         dedupe_key=dedupe_key[:300],
         order_key=order_key[:300],
+        fair_key=fair_key[:300],
+        fair_at=fair_at,
         payload=payload,
     )
     session.add(item)
@@ -35,8 +63,9 @@ def accept_inbound(
 
 
 async def claim_inbound(session: AsyncSession, *, lease: dt.timedelta) -> InboxItem | None:
-    """Take the oldest ready item whose conversation has nothing earlier in flight, and
-    lease it: a crashed worker's claim expires and the item is taken again."""
+    """Take the ready item whose turn comes first (``fair_at``) and whose conversation has
+    nothing earlier in flight, and lease it: a crashed worker's claim expires and the item
+    is taken again."""
     now = utcnow()
     earlier = aliased(InboxItem)
     blocked = exists().where(
@@ -56,7 +85,7 @@ async def claim_inbound(session: AsyncSession, *, lease: dt.timedelta) -> InboxI
             ),
             ~blocked,
         )
-        .order_by(InboxItem.id)
+        .order_by(InboxItem.fair_at, InboxItem.id)
         .limit(1)
         .with_for_update(skip_locked=True)
     )

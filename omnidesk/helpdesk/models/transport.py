@@ -16,12 +16,21 @@ class InboxItem(Base):
     """An inbound message, committed before the platform is acknowledged."""
 
     __tablename__ = "inbox"
+    __table_args__ = (
+        Index("ix_inbox_state_fair", "state", "fair_at"),
+        Index("ix_inbox_fair_key_state", "fair_key", "state"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     channel: Mapped[str] = mapped_column(String(32))
     dedupe_key: Mapped[str] = mapped_column(String(300), unique=True)
     # Messages with the same key are handled strictly in arrival order.
     order_key: Mapped[str] = mapped_column(String(300), index=True)
+    # Fair turns: workers take items by ``fair_at``, and each waiting item of one sender
+    # (``fair_key``) puts that sender's next one a little later, so a flood queues behind
+    # itself while a new customer goes ahead.
+    fair_key: Mapped[str] = mapped_column(String(300), default="")
+    fair_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     payload: Mapped[dict[str, Any]] = mapped_column()
     state: Mapped[str] = mapped_column(String(16), default=InboxState.PENDING, index=True)
     attempts: Mapped[int] = mapped_column(default=0)
