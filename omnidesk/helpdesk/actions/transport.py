@@ -18,7 +18,8 @@ from omnidesk.helpdesk.actions.contacts import resolve_identity
 from omnidesk.helpdesk.actions.conversations import current_conversation
 from omnidesk.helpdesk.models import Conversation, InboxItem, InboxState
 
-# How much later a sender's next message takes its turn while earlier ones wait.
+# One round of turns: a sender's next message waits this much virtual time after its
+# latest waiting one.
 FAIR_SPACING = dt.timedelta(seconds=1)
 
 
@@ -34,11 +35,14 @@ async def accept_inbound(
     """Add an inbound message to the inbox; the caller's commit raises ``IntegrityError``
     when the dedupe key is already there (a platform's retry).
 
-    Its turn (``fair_at``) is now, or ``FAIR_SPACING`` after the same sender's latest
-    waiting message: a sender with many messages waiting takes turns with everyone else
-    instead of making them wait behind the whole flood."""
+    Fair turns: a message from a sender (``fair_key``) with nothing else waiting goes
+    ahead of every backlog, so a customer who writes, reads the answer and writes again
+    is never stuck behind a flood. A sender's further messages are backlogged and take
+    turns in virtual time, as in start-time fair queuing: each is due one ``FAIR_SPACING``
+    after the sender's previous one, and never before the head of the backlog, so every
+    backlogged sender gets one turn per round, however much they sent."""
     now = utcnow()
-    fair_at = now
+    last = None
     if fair_key:
         last = await session.scalar(
             select(func.max(InboxItem.fair_at)).where(
@@ -46,15 +50,16 @@ async def accept_inbound(
                 InboxItem.state.in_([InboxState.PENDING, InboxState.PROCESSING]),
             )
         )
-        if last is not None:
-            if last.tzinfo is None:  # SQLite hands back naive UTC
-                last = last.replace(tzinfo=dt.UTC)
-            fair_at = max(now, last + FAIR_SPACING)
+    fair_at = now
+    if last is not None:
+        head = await _backlog_head(session) or now
+        fair_at = max(head, _aware(last) + FAIR_SPACING)
     item = InboxItem(
         channel=channel,
         dedupe_key=dedupe_key[:300],
         order_key=order_key[:300],
         fair_key=fair_key[:300],
+        backlogged=last is not None,
         fair_at=fair_at,
         payload=payload,
     )
@@ -62,9 +67,25 @@ async def accept_inbound(
     return item
 
 
+async def _backlog_head(session: AsyncSession) -> dt.datetime | None:
+    """The turn of the first backlogged item waiting: where the round is now."""
+    head = await session.scalar(
+        select(func.min(InboxItem.fair_at)).where(
+            InboxItem.state == InboxState.PENDING, InboxItem.backlogged.is_(True)
+        )
+    )
+    return _aware(head) if head is not None else None
+
+
+def _aware(value: dt.datetime) -> dt.datetime:
+    # SQLite hands back naive UTC.
+    return value if value.tzinfo is not None else value.replace(tzinfo=dt.UTC)
+
+
 async def claim_inbound(session: AsyncSession, *, lease: dt.timedelta) -> InboxItem | None:
-    """Take the ready item whose turn comes first (``fair_at``) and whose conversation has
-    nothing earlier in flight, and lease it: a crashed worker's claim expires and the item
+    """Take the ready item whose turn comes first (a sender's only message, then the
+    backlog by ``fair_at``; see ``accept_inbound``) and whose conversation has nothing
+    earlier in flight, and lease it: a crashed worker's claim expires and the item
     is taken again."""
     now = utcnow()
     earlier = aliased(InboxItem)
@@ -85,7 +106,7 @@ async def claim_inbound(session: AsyncSession, *, lease: dt.timedelta) -> InboxI
             ),
             ~blocked,
         )
-        .order_by(InboxItem.fair_at, InboxItem.id)
+        .order_by(InboxItem.backlogged, InboxItem.fair_at, InboxItem.id)
         .limit(1)
         .with_for_update(skip_locked=True)
     )

@@ -17,7 +17,7 @@ class InboxItem(Base):
 
     __tablename__ = "inbox"
     __table_args__ = (
-        Index("ix_inbox_state_fair", "state", "fair_at"),
+        Index("ix_inbox_state_fair", "state", "backlogged", "fair_at"),
         Index("ix_inbox_fair_key_state", "fair_key", "state"),
     )
 
@@ -26,10 +26,11 @@ class InboxItem(Base):
     dedupe_key: Mapped[str] = mapped_column(String(300), unique=True)
     # Messages with the same key are handled strictly in arrival order.
     order_key: Mapped[str] = mapped_column(String(300), index=True)
-    # Fair turns: workers take items by ``fair_at``, and each waiting item of one sender
-    # (``fair_key``) puts that sender's next one a little later, so a flood queues behind
-    # itself while a new customer goes ahead.
+    # Fair turns (actions.accept_inbound): a message from a sender with nothing else
+    # waiting goes first; a sender's (``fair_key``) further messages are ``backlogged``
+    # and take turns with the other backlogged senders, one each per round (``fair_at``).
     fair_key: Mapped[str] = mapped_column(String(300), default="")
+    backlogged: Mapped[bool] = mapped_column(default=False)
     fair_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     payload: Mapped[dict[str, Any]] = mapped_column()
     state: Mapped[str] = mapped_column(String(16), default=InboxState.PENDING, index=True)

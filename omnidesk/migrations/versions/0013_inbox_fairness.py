@@ -1,4 +1,5 @@
-"""fair turns in the inbox: a sender key and the time each item's turn is due
+"""fair turns in the inbox: a sender key, whether the item waits behind its sender's
+others, and its turn
 
 Revision ID: 0013
 Revises: 0012
@@ -24,6 +25,9 @@ def upgrade() -> None:
             sa.Column("fair_key", sa.String(length=300), nullable=False, server_default="")
         )
         batch_op.add_column(
+            sa.Column("backlogged", sa.Boolean(), nullable=False, server_default=sa.false())
+        )
+        batch_op.add_column(
             sa.Column("fair_at", omnidesk.db.UTCDateTime(timezone=True), nullable=True)
         )
     # Rows already waiting keep their arrival order.
@@ -32,7 +36,9 @@ def upgrade() -> None:
         batch_op.alter_column(
             "fair_at", existing_type=omnidesk.db.UTCDateTime(timezone=True), nullable=False
         )
-        batch_op.create_index("ix_inbox_state_fair", ["state", "fair_at"], unique=False)
+        batch_op.create_index(
+            "ix_inbox_state_fair", ["state", "backlogged", "fair_at"], unique=False
+        )
         batch_op.create_index("ix_inbox_fair_key_state", ["fair_key", "state"], unique=False)
 
 
@@ -41,4 +47,5 @@ def downgrade() -> None:
         batch_op.drop_index("ix_inbox_fair_key_state")
         batch_op.drop_index("ix_inbox_state_fair")
         batch_op.drop_column("fair_at")
+        batch_op.drop_column("backlogged")
         batch_op.drop_column("fair_key")
