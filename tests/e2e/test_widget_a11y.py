@@ -7,11 +7,14 @@ axe-core is vendored under ``tests/e2e/vendor`` for these tests only; the app ne
 
 from __future__ import annotations
 
+import contextlib
 import json
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
+from aiohttp import web
 from playwright.async_api import Browser, Page, expect
 
 from tests.e2e.conftest import sign_in
@@ -101,3 +104,91 @@ async def test_console_has_no_axe_violations(browser: Browser, server: Server) -
     await sign_in(page, server, server.agent)
     await page.wait_for_load_state("networkidle")
     assert (found := await axe_violations(page)) == [], report(found)
+
+
+HOST_PAGE = """<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><link rel="icon" href="data:,"><title>A shop</title>
+</head><body><main><h1>A shop</h1><p>Nothing to click before the chat.</p></main>
+<script src="{widget}" {attributes} defer></script></body></html>"""
+
+
+@contextlib.asynccontextmanager
+async def business_site(server: Server, attributes: str = "") -> AsyncIterator[str]:
+    """A business's own site on another origin, embedding the widget with one script tag
+    (``attributes`` added to it); yields its address."""
+    html = HOST_PAGE.format(widget=server.url("/webchat/widget.js"), attributes=attributes)
+    app = web.Application()
+    app.router.add_get("/", lambda _: web.Response(text=html, content_type="text/html"))
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = runner.addresses[0][1]
+    try:
+        yield f"http://127.0.0.1:{port}/"
+    finally:
+        await runner.cleanup()
+
+
+async def focused_class(page: Page) -> str:
+    return str(await page.evaluate("() => document.activeElement?.className || ''"))
+
+
+async def test_a_conversation_by_keyboard_alone(browser: Browser, server: Server) -> None:
+    page = await new_page(browser)
+    async with business_site(server) as site:
+        await page.goto(site)
+        await keyboard_conversation(page)
+
+
+async def keyboard_conversation(page: Page) -> None:
+    launcher = page.locator("#omnidesk-widget .od-launcher")
+    await expect(launcher).to_be_visible(timeout=UI_TIMEOUT_MS)
+    await expect(launcher).to_have_attribute("aria-label", "Open chat")
+
+    await page.keyboard.press("Tab")
+    assert "od-launcher" in await focused_class(page)
+    await page.keyboard.press("Enter")
+    panel = page.locator("#omnidesk-widget .od-panel")
+    await expect(panel).to_be_visible()
+    await expect(launcher).to_have_attribute("aria-expanded", "true")
+    # Focus moved into the widget, onto the message box.
+    assert "od-input" in await focused_class(page)
+    await expect(page.locator(".od-status")).to_have_attribute(
+        "data-state", "online", timeout=UI_TIMEOUT_MS
+    )
+
+    await page.keyboard.type("How do I reset my password?")
+    await page.keyboard.press("Enter")
+    # The answer lands in the polite log, which screen readers announce.
+    log = page.locator("#omnidesk-widget [role='log'][aria-live='polite']")
+    await expect(log.locator(".od-msg.od-contact[data-id]")).to_have_count(1)
+    answer = log.locator(".od-msg.od-bot[data-id]")
+    await expect(answer.first).to_contain_text("password", timeout=ANSWER_TIMEOUT_MS)
+    assert await log.get_attribute("aria-busy") is None
+
+    await page.keyboard.press("Escape")
+    await expect(panel).to_be_hidden()
+    await expect(launcher).to_have_attribute("aria-expanded", "false")
+    assert "od-launcher" in await focused_class(page)
+
+
+async def test_reduced_motion_stops_the_animations(browser: Browser, server: Server) -> None:
+    page = await new_page(browser, reduced_motion="reduce")
+    async with business_site(server) as site:
+        await page.goto(site)
+        await page.locator("#omnidesk-widget .od-launcher").click()
+        panel = page.locator("#omnidesk-widget .od-panel")
+        await expect(panel).to_be_visible()
+        assert await panel.evaluate("(el) => getComputedStyle(el).animationName") == "none"
+
+
+async def test_touch_targets_are_at_least_44_px(browser: Browser, server: Server) -> None:
+    # Without motion: the panel's opening scale would shrink what is measured.
+    page = await new_page(browser, reduced_motion="reduce")
+    async with business_site(server) as site:
+        await page.goto(site)
+        await page.locator("#omnidesk-widget .od-launcher").click()
+        for selector in (".od-launcher", ".od-close", ".od-send", ".od-input"):
+            box = await page.locator(f"#omnidesk-widget {selector}").bounding_box()
+            assert box and box["width"] >= 44 and box["height"] >= 44, (selector, box)
