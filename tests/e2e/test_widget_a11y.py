@@ -7,58 +7,21 @@ axe-core is vendored under ``tests/e2e/vendor`` for these tests only; the app ne
 
 from __future__ import annotations
 
-import contextlib
-import json
-from collections.abc import AsyncIterator
-from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import pytest
-from aiohttp import web
 from playwright.async_api import Browser, Page, expect
 
 from tests.e2e.conftest import sign_in
+from tests.e2e.widget_pages import axe_violations, business_site, new_page, report
 
 if TYPE_CHECKING:
     from conftest import Server
 
 pytestmark = pytest.mark.e2e
 
-AXE = Path(__file__).parent / "vendor" / "axe.min.js"
-# WCAG 2.0-2.2 A and AA, plus axe's best practices (landmarks, heading order, ...).
-AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa", "best-practice"]
 ANSWER_TIMEOUT_MS = 30_000
 UI_TIMEOUT_MS = 10_000
-
-
-async def axe_violations(page: Page, include: str | None = None) -> list[dict[str, Any]]:
-    """What axe-core finds on ``page`` (or inside the ``include`` selector)."""
-    await page.add_script_tag(content=AXE.read_text())
-    context = json.dumps({"include": [include]} if include else {"exclude": []})
-    found: list[dict[str, Any]] = await page.evaluate(
-        f"""async () => {{
-            const result = await axe.run({context}, {{
-                runOnly: {{ type: "tag", values: {json.dumps(AXE_TAGS)} }},
-            }});
-            return result.violations.map((v) => ({{
-                id: v.id, impact: v.impact, help: v.help,
-                nodes: v.nodes.map((n) => n.target.join(" ") + " :: " + n.failureSummary),
-            }}));
-        }}"""
-    )
-    return found
-
-
-def report(violations: list[dict[str, Any]]) -> str:
-    return json.dumps(violations, indent=1)
-
-
-async def new_page(browser: Browser, **options: Any) -> Page:
-    # The app's CSP forbids inline scripts, as it should; axe is injected past it.
-    context = await browser.new_context(
-        viewport={"width": 1280, "height": 860}, bypass_csp=True, **options
-    )
-    return await context.new_page()
 
 
 async def test_widget_has_no_axe_violations_closed_and_open(
@@ -104,30 +67,6 @@ async def test_console_has_no_axe_violations(browser: Browser, server: Server) -
     await sign_in(page, server, server.agent)
     await page.wait_for_load_state("networkidle")
     assert (found := await axe_violations(page)) == [], report(found)
-
-
-HOST_PAGE = """<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><link rel="icon" href="data:,"><title>A shop</title>
-</head><body><main><h1>A shop</h1><p>Nothing to click before the chat.</p></main>
-<script src="{widget}" {attributes} defer></script></body></html>"""
-
-
-@contextlib.asynccontextmanager
-async def business_site(server: Server, attributes: str = "") -> AsyncIterator[str]:
-    """A business's own site on another origin, embedding the widget with one script tag
-    (``attributes`` added to it); yields its address."""
-    html = HOST_PAGE.format(widget=server.url("/webchat/widget.js"), attributes=attributes)
-    app = web.Application()
-    app.router.add_get("/", lambda _: web.Response(text=html, content_type="text/html"))
-    runner = web.AppRunner(app)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = runner.addresses[0][1]
-    try:
-        yield f"http://127.0.0.1:{port}/"
-    finally:
-        await runner.cleanup()
 
 
 async def focused_class(page: Page) -> str:
