@@ -176,8 +176,8 @@
   ui.launcher.append(ui.badge);
 
   ui.title = el("h2", { class: "od-title", id: "omnidesk-title", text: options.title || "Support" });
-  // Decorative: the title next to it names the business.
-  ui.avatar = el("img", { class: "od-avatar", alt: "", hidden: true });
+  // Decorative (the title next to it names the business); in the page only when set.
+  ui.avatar = el("img", { class: "od-avatar", alt: "" });
   ui.greeting = el("p", { class: "od-greeting", hidden: true });
   ui.notice = el("p", { class: "od-notice", hidden: true });
   ui.status = el("span", {
@@ -195,7 +195,6 @@
   const header = el(
     "div",
     { class: "od-header" },
-    ui.avatar,
     el("div", { class: "od-heading" }, ui.title, ui.status),
     ui.close,
   );
@@ -270,8 +269,12 @@
     ui.notice.textContent = look.offline_text;
     ui.root.dataset.position = look.position === "left" ? "left" : "right";
     const avatar = safeImage(look.avatar);
-    if (avatar) ui.avatar.src = avatar;
-    ui.avatar.hidden = !avatar;
+    if (avatar) {
+      ui.avatar.src = avatar;
+      if (!ui.avatar.isConnected) header.prepend(ui.avatar);
+    } else {
+      ui.avatar.remove();
+    }
     if (HEX.test(look.color)) {
       // Text on the colour is white or black, whichever contrasts more (always 4.5:1 or
       // better); the darker shade is readable as text on white.
