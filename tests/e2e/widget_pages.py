@@ -20,8 +20,11 @@ AXE = Path(__file__).parent / "vendor" / "axe.min.js"
 AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa", "best-practice"]
 
 
-async def axe_violations(page: Page, include: str | None = None) -> list[dict[str, Any]]:
-    """What axe-core finds on ``page`` (or inside the ``include`` selector)."""
+async def axe_violations(
+    page: Page, include: str | None = None, known: dict[str, str] | None = None
+) -> list[dict[str, Any]]:
+    """What axe-core finds on ``page`` (or inside the ``include`` selector), less the
+    ``known`` ones (rule id -> the element's selector), each left for its owner to fix."""
     await page.add_script_tag(content=AXE.read_text())
     context = json.dumps({"include": [include]} if include else {"exclude": []})
     found: list[dict[str, Any]] = await page.evaluate(
@@ -35,7 +38,11 @@ async def axe_violations(page: Page, include: str | None = None) -> list[dict[st
             }}));
         }}"""
     )
-    return found
+    for violation in found:
+        skip = (known or {}).get(violation["id"])
+        if skip is not None:
+            violation["nodes"] = [n for n in violation["nodes"] if not n.startswith(skip + " ::")]
+    return [v for v in found if v["nodes"]]
 
 
 def report(violations: list[dict[str, Any]]) -> str:
