@@ -150,3 +150,43 @@ async def test_touch_targets_are_at_least_44_px(browser: Browser, server: Server
         for selector in (".od-launcher", ".od-close", ".od-send", ".od-input"):
             box = await page.locator(f"#omnidesk-widget {selector}").bounding_box()
             assert box and box["width"] >= 44 and box["height"] >= 44, (selector, box)
+
+
+async def test_on_a_phone_the_panel_follows_the_visual_viewport(
+    browser: Browser, server: Server
+) -> None:
+    context = await browser.new_context(
+        viewport={"width": 390, "height": 640},
+        is_mobile=True,
+        has_touch=True,
+        reduced_motion="reduce",  # measured without the opening animation
+    )
+    page = await context.new_page()
+    async with business_site(server) as site:
+        await page.goto(site)
+        await page.locator("#omnidesk-widget .od-launcher").click()
+        panel = page.locator("#omnidesk-widget .od-panel")
+        await expect(panel).to_be_visible()
+        await measure_against_the_viewport(page)
+        # A keyboard coming up shrinks the viewport; the panel follows, the input stays.
+        await page.set_viewport_size({"width": 390, "height": 360})
+        await page.wait_for_timeout(200)
+        await measure_against_the_viewport(page)
+
+
+async def measure_against_the_viewport(page: Page) -> None:
+    """The widget sizes the panel to the visual viewport (what the keyboard shrinks)."""
+    sizes = await page.evaluate(
+        """() => {
+                const panel = document.querySelector("#omnidesk-widget .od-panel");
+                const input = document.querySelector("#omnidesk-widget .od-input");
+                return {
+                    viewport: visualViewport.height,
+                    panel: panel.getBoundingClientRect().height,
+                    inputBottom: input.getBoundingClientRect().bottom,
+                    set: getComputedStyle(panel).height,
+                };
+            }"""
+    )
+    assert abs(sizes["panel"] - sizes["viewport"]) < 1, sizes
+    assert sizes["inputBottom"] <= sizes["viewport"], sizes

@@ -59,7 +59,8 @@ async def new_page(browser: Browser, **options: Any) -> Page:
 
 HOST_PAGE = """<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><link rel="icon" href="data:,"><title>A shop</title>
-</head><body><main><h1>A shop</h1><p>Nothing to click before the chat.</p></main>
+<meta name="viewport" content="width=device-width, initial-scale=1"></head>
+<body><main><h1>A shop</h1><p>Nothing to click before the chat.</p></main>
 <script src="{widget}" {attributes} defer></script></body></html>"""
 
 
