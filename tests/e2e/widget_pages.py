@@ -28,20 +28,23 @@ async def axe_violations(
     await page.add_script_tag(content=AXE.read_text())
     context = json.dumps({"include": [include]} if include else {"exclude": []})
     found: list[dict[str, Any]] = await page.evaluate(
-        f"""async () => {{
+        f"""async (known) => {{
             const result = await axe.run({context}, {{
                 runOnly: {{ type: "tag", values: {json.dumps(AXE_TAGS)} }},
             }});
+            const skipped = (rule, node) => {{
+                const element = known[rule] && document.querySelector(node.target[0]);
+                return Boolean(element && element.matches(known[rule]));
+            }};
             return result.violations.map((v) => ({{
                 id: v.id, impact: v.impact, help: v.help,
-                nodes: v.nodes.map((n) => n.target.join(" ") + " :: " + n.failureSummary),
+                nodes: v.nodes
+                    .filter((n) => !skipped(v.id, n))
+                    .map((n) => n.target.join(" ") + " :: " + n.failureSummary),
             }}));
-        }}"""
+        }}""",
+        known or {},
     )
-    for violation in found:
-        skip = (known or {}).get(violation["id"])
-        if skip is not None:
-            violation["nodes"] = [n for n in violation["nodes"] if not n.startswith(skip + " ::")]
     return [v for v in found if v["nodes"]]
 
 
