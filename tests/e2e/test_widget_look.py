@@ -145,3 +145,18 @@ async def test_pressed_feedback_buttons_stay_used_after_a_reload(
     await expect(again.filter(has_text="Not helpful")).not_to_have_attribute("aria-pressed", "true")
     await expect(again.filter(has_text=HELPFUL)).to_have_attribute("aria-pressed", "true")
     await expect(again.filter(has_text=HELPFUL)).to_have_class(re.compile("od-chosen"))
+
+
+async def test_the_offline_text_shows_while_the_service_cannot_be_reached(
+    browser: Browser, branded: Server
+) -> None:
+    page = await new_page(browser)
+    # Every socket is refused, as when the service is down.
+    await page.route_web_socket(re.compile(r"/webchat/ws$"), lambda ws: ws.close())
+    async with business_site(branded, 'data-offline-text="We are away until 9."') as site:
+        await page.goto(site)
+        await page.locator("#omnidesk-widget .od-launcher").click()
+        notice = page.locator("#omnidesk-widget .od-notice")
+        await expect(notice).to_have_text("We are away until 9.", timeout=UI_TIMEOUT_MS)
+        await expect(notice).to_be_visible()
+        assert (found := await axe_violations(page, "#omnidesk-widget")) == [], report(found)
