@@ -160,3 +160,15 @@ async def test_the_offline_text_shows_while_the_service_cannot_be_reached(
         await expect(notice).to_have_text("We are away until 9.", timeout=UI_TIMEOUT_MS)
         await expect(notice).to_be_visible()
         assert (found := await axe_violations(page, "#omnidesk-widget")) == [], report(found)
+
+
+async def test_the_greeting_shows_before_the_service_answers(
+    browser: Browser, branded: Server
+) -> None:
+    page = await new_page(browser)
+    await page.route_web_socket(re.compile(r"/webchat/ws$"), lambda ws: ws.close())
+    async with business_site(branded, 'data-greeting="Hello there"') as site:
+        await page.goto(site)
+        await page.locator("#omnidesk-widget .od-launcher").click()
+        log = page.locator("#omnidesk-widget [role='log']")
+        await expect(log.locator(".od-greeting")).to_have_text("Hello there")

@@ -199,14 +199,19 @@
     ui.close,
   );
 
-  ui.messages = el("div", {
-    class: "od-messages",
-    role: "log",
-    "aria-live": "polite",
-    "aria-relevant": "additions",
-    "aria-label": "Conversation",
-    tabindex: "0",
-  });
+  // The greeting heads the log from the start, even before the service answers.
+  ui.messages = el(
+    "div",
+    {
+      class: "od-messages",
+      role: "log",
+      "aria-live": "polite",
+      "aria-relevant": "additions",
+      "aria-label": "Conversation",
+      tabindex: "0",
+    },
+    ui.greeting,
+  );
   ui.typing = el(
     "div",
     { class: "od-typing", hidden: true, "aria-label": "Typing", role: "status" },
