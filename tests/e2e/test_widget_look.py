@@ -105,9 +105,13 @@ async def test_the_script_tags_attributes_win(browser: Browser, branded: Server)
 
 async def test_an_avatar_from_the_service_is_shown(browser: Browser, branded: Server) -> None:
     page = await new_page(browser)
-    async with business_site(branded, 'data-avatar="/webchat/avatar.png"') as site:
+    tag = 'data-avatar="/webchat/avatar.png" data-color="green"'
+    async with business_site(branded, tag) as site:
         await page.goto(site)
         await open_widget(page)
+        # A mistyped colour on the tag: the service's own is used.
+        header = page.locator("#omnidesk-widget .od-header")
+        await expect(header).to_have_css("background-color", "rgb(10, 125, 50)")
         avatar = page.locator("#omnidesk-widget .od-avatar")
         await expect(avatar).to_have_attribute("src", branded.url("/webchat/avatar.png"))
         await expect(avatar).to_have_attribute("alt", "")

@@ -266,7 +266,9 @@
     const look = {};
     for (const key of ["title", "color", "position", "greeting", "avatar", "offline_text"]) {
       const given = server && typeof server[key] === "string" ? server[key] : "";
-      look[key] = options[key] || given;
+      // A mistyped colour on the tag falls back to the server's, not to none.
+      const own = key === "color" && !HEX.test(options.color) ? "" : options[key];
+      look[key] = own || given;
     }
     ui.title.textContent = look.title || "Support";
     ui.greeting.textContent = look.greeting;
