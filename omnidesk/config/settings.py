@@ -7,6 +7,7 @@ the TOML file, so a config file can be committed without leaking anything.
 from __future__ import annotations
 
 import os
+import re
 import secrets
 from pathlib import Path
 from typing import Any, Literal
@@ -23,6 +24,11 @@ ENV_PREFIX = "OMNIDESK_"
 CONFIG_ENV = "OMNIDESK_CONFIG"
 DEFAULT_CONFIG_FILE = "omnidesk.toml"
 PACKAGED_MODEL = "all-MiniLM-L6-v2"
+HEX_COLOUR = re.compile(r"#[0-9a-fA-F]{6}")
+# Raster images only: an SVG may carry script and links.
+DATA_IMAGE = re.compile(r"data:image/(?:png|gif|jpeg|webp);base64,[A-Za-z0-9+/]+=*")
+# A path on this service: one leading slash (two would name another host), no backslash.
+SAME_ORIGIN_PATH = re.compile(r"/(?![/\\])[^\\\s]*")
 
 
 class KnowledgeSettings(BaseModel):
@@ -59,7 +65,23 @@ class WebchatSettings(BaseModel):
     max_message_chars: int = Field(4000, ge=1, le=100_000)
     max_frame_bytes: int = Field(16_384, ge=256, le=1_048_576)
     history_limit: int = Field(200, ge=1, le=5000)
-    title: str = "Lumen Support"
+    # The business's look and words (a script tag's data- attributes win for each).
+    title: str = Field("Lumen Support", min_length=1, max_length=100)
+    primary_color: str = Field(
+        "#4f46e5", description="#rrggbb; text on it is white or black, whichever reads better"
+    )
+    position: Literal["left", "right"] = "right"
+    greeting: str = Field(
+        "", max_length=500, description="shown on opening the widget; never stored as a message"
+    )
+    avatar_url: str = Field(
+        "", max_length=100_000, description="a same-origin path or a data:image URL"
+    )
+    offline_text: str = Field(
+        "We are offline right now. Your messages are sent when the connection is back.",
+        max_length=300,
+        description="shown while the widget cannot reach the service",
+    )
     # What one address may do: all the visitors behind it together (an office or a
     # carrier's NAT shares one), so a flood from one place cannot starve the others.
     # A visitor token older than this no longer resumes its conversation; each visit
@@ -67,6 +89,24 @@ class WebchatSettings(BaseModel):
     visitor_token_days: float = Field(30.0, gt=0, le=3650)
     messages_per_address_per_minute: int = Field(300, ge=1, le=1_000_000)
     new_visitors_per_address_per_minute: int = Field(30, ge=1, le=1_000_000)
+
+    @field_validator("primary_color")
+    @classmethod
+    def _hex_colour(cls, value: str) -> str:
+        if not HEX_COLOUR.fullmatch(value):
+            raise ValueError("primary_color must be a hex colour like #4f46e5")
+        return value.lower()
+
+    @field_validator("avatar_url")
+    @classmethod
+    def _own_image(cls, value: str) -> str:
+        # The widget runs on other people's sites: an avatar from a third party would
+        # tell it about every visitor, so only our own paths and inline images are taken.
+        if value and not (DATA_IMAGE.fullmatch(value) or SAME_ORIGIN_PATH.fullmatch(value)):
+            raise ValueError(
+                "avatar_url must be a path on this service (/...) or a data:image/... URL"
+            )
+        return value
 
 
 class EscalationRuleSettings(BaseModel):

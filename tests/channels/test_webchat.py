@@ -301,3 +301,27 @@ async def test_a_feedback_button_names_the_answer_it_belongs_to(
     assert feedback is not None and feedback.data["message_id"] == answer["id"]
     assert feedback.data["question"] == "how do I reset my password?"
     await sock.ws.close()
+
+
+async def test_welcome_carries_the_look_and_which_buttons_were_answered(
+    client: TestClient[Any, Any], settings: Settings
+) -> None:
+    sock, welcome = await connect(client)
+    assert welcome["look"]["color"] == settings.webchat.primary_color
+    assert welcome["look"]["title"] == welcome["title"] == settings.webchat.title
+    await sock.say("how do I reset my password?")
+    answer = (await sock.until(lambda f: bot_message(f) and f["message"]["buttons"]))["message"]
+    button = answer["buttons"][0]
+    # The widget names a press after the message its button was on.
+    cid = f"m{answer['id']}-{uuid.uuid4()}"
+    await sock.ws.send_json(
+        {"type": "action", "id": cid, "payload": button["payload"], "label": button["label"]}
+    )
+    await sock.until(
+        lambda f: (
+            f["type"] == "message" and f["message"].get("client_id") == cid and f["message"]["id"]
+        )
+    )
+    _, again = await connect(client, welcome["token"])
+    answered = {m["id"]: m.get("answered") for m in again["history"]}
+    assert answered[answer["id"]] == button["label"]

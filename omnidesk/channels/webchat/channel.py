@@ -23,6 +23,7 @@ from omnidesk.channels.base import (
     OnMessage,
     OutboundMessage,
 )
+from omnidesk.channels.webchat.history import mark_answered
 from omnidesk.channels.webchat.tokens import VisitorTokens
 from omnidesk.config import WebchatSettings
 from omnidesk.ratelimit import Bucket, Buckets, take_all
@@ -200,13 +201,14 @@ class WebchatChannel:
                 return None
             # Renewed on every welcome: a returning visitor's token never runs out.
             visitor, token = found, self._tokens.sign(found)
-        history = await self._history(visitor)
+        history = mark_answered(await self._history(visitor))
         await ws.send_json(
             {
                 "type": "welcome",
                 "token": token,
                 "visitor": visitor,
                 "title": self._settings.title,
+                "look": look_of(self._settings),
                 "history": history,
             }
         )
@@ -285,6 +287,19 @@ async def _error(
         frame["id"] = client_id
     with contextlib.suppress(ConnectionError, RuntimeError):
         await ws.send_json(frame)
+
+
+def look_of(settings: WebchatSettings) -> dict[str, str]:
+    """The business's look and words, as the widget takes them from the welcome frame
+    (it renders every one as text or checks it first; the script tag's attributes win)."""
+    return {
+        "title": settings.title,
+        "color": settings.primary_color,
+        "position": settings.position,
+        "greeting": settings.greeting,
+        "avatar": settings.avatar_url,
+        "offline_text": settings.offline_text,
+    }
 
 
 def frame_of(message: OutboundMessage) -> dict[str, Any]:

@@ -3,7 +3,10 @@
  *
  * Embed with one tag:
  *   <script src="https://support.example.com/webchat/widget.js" defer></script>
- * Optional attributes: data-open="true" (start opened), data-title="Support".
+ * Optional attributes: data-open="true" (start opened), and the business's look, which
+ * wins over the server's settings: data-title, data-color="#rrggbb",
+ * data-position="left|right", data-greeting, data-avatar (a path on the server or a
+ * data:image URL), data-offline-text.
  *
  * The script finds the omnidesk server from its own src, injects its stylesheet,
  * and speaks the web chat WebSocket protocol (/webchat/ws). Every piece of text
@@ -35,12 +38,22 @@
   const wsUrl = baseUrl.replace(/^http/, "ws") + "/webchat/ws";
   const options = {
     open: readFlag(script, "open"),
-    title: (script && script.dataset.title) || "",
+    title: readText("title", 100),
+    color: readText("color", 7),
+    position: readText("position", 5),
+    greeting: readText("greeting", 500),
+    avatar: readText("avatar", 100000),
+    offline_text: readText("offlineText", 300),
   };
 
   function findOwnScript() {
     const all = document.querySelectorAll('script[src*="/webchat/widget.js"]');
     return all.length ? all[all.length - 1] : null;
+  }
+
+  function readText(name, max) {
+    const value = script && script.dataset[name];
+    return typeof value === "string" ? value.trim().slice(0, max) : "";
   }
 
   function readFlag(el, name) {
@@ -163,6 +176,10 @@
   ui.launcher.append(ui.badge);
 
   ui.title = el("h2", { class: "od-title", id: "omnidesk-title", text: options.title || "Support" });
+  // Decorative (the title next to it names the business); in the page only when set.
+  ui.avatar = el("img", { class: "od-avatar", alt: "" });
+  ui.greeting = el("p", { class: "od-greeting", hidden: true });
+  ui.notice = el("p", { class: "od-notice", hidden: true });
   ui.status = el("span", {
     class: "od-status",
     "data-state": "connecting",
@@ -174,21 +191,27 @@
     { type: "button", class: "od-close", "aria-label": "Close chat" },
     icon(ICON_CLOSE),
   );
+  // A div, not a header: inside the host page a header would be a second banner landmark.
   const header = el(
-    "header",
+    "div",
     { class: "od-header" },
     el("div", { class: "od-heading" }, ui.title, ui.status),
     ui.close,
   );
 
-  ui.messages = el("div", {
-    class: "od-messages",
-    role: "log",
-    "aria-live": "polite",
-    "aria-relevant": "additions",
-    "aria-label": "Conversation",
-    tabindex: "0",
-  });
+  // The greeting heads the log from the start, even before the service answers.
+  ui.messages = el(
+    "div",
+    {
+      class: "od-messages",
+      role: "log",
+      "aria-live": "polite",
+      "aria-relevant": "additions",
+      "aria-label": "Conversation",
+      tabindex: "0",
+    },
+    ui.greeting,
+  );
   ui.typing = el(
     "div",
     { class: "od-typing", hidden: true, "aria-label": "Typing", role: "status" },
@@ -223,6 +246,7 @@
       hidden: true,
     },
     header,
+    ui.notice,
     ui.messages,
     ui.typing,
     ui.error,
@@ -231,6 +255,75 @@
   ui.root.append(ui.panel, ui.launcher);
 
   injectStylesheet();
+
+  // -- the business's look and words ---------------------------------------------
+
+  const HEX = /^#[0-9a-f]{6}$/i;
+  const DATA_IMAGE = /^data:image\/(png|gif|jpeg|webp);base64,[a-z0-9+/]+=*$/i;
+
+  /** The script tag's attributes win; the server's settings fill in the rest. */
+  function applyLook(server) {
+    const look = {};
+    for (const key of ["title", "color", "position", "greeting", "avatar", "offline_text"]) {
+      const given = server && typeof server[key] === "string" ? server[key] : "";
+      // A mistyped colour on the tag falls back to the server's, not to none.
+      const own = key === "color" && !HEX.test(options.color) ? "" : options[key];
+      look[key] = own || given;
+    }
+    ui.title.textContent = look.title || "Support";
+    ui.greeting.textContent = look.greeting;
+    ui.greeting.hidden = !look.greeting;
+    ui.notice.textContent = look.offline_text;
+    ui.root.dataset.position = look.position === "left" ? "left" : "right";
+    const avatar = safeImage(look.avatar);
+    if (avatar) {
+      ui.avatar.src = avatar;
+      if (!ui.avatar.isConnected) header.prepend(ui.avatar);
+    } else {
+      ui.avatar.remove();
+    }
+    if (HEX.test(look.color)) {
+      // Text on the colour is white or black, whichever contrasts more (always 4.5:1 or
+      // better); the darker shade is readable as text on white.
+      const lum = luminance(look.color);
+      ui.root.style.setProperty("--od-accent", look.color);
+      ui.root.style.setProperty("--od-accent-text", lum > 0.179 ? "#000000" : "#ffffff");
+      ui.root.style.setProperty("--od-accent-dark", readableOnWhite(look.color));
+    }
+  }
+
+  function safeImage(raw) {
+    if (!raw) return null;
+    if (DATA_IMAGE.test(raw)) return raw;
+    try {
+      const url = new URL(raw, baseUrl + "/");
+      // Our own server only: a third party would learn of every visitor.
+      return url.origin === scriptUrl.origin ? url.href : null;
+    } catch (_) {
+      return null;
+    }
+  }
+
+  function luminance(hex) {
+    const [r, g, b] = [1, 3, 5].map((i) => {
+      const v = parseInt(hex.slice(i, i + 2), 16) / 255;
+      return v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4;
+    });
+    return 0.2126 * r + 0.7152 * g + 0.0722 * b;
+  }
+
+  function readableOnWhite(hex) {
+    let rgb = [1, 3, 5].map((i) => parseInt(hex.slice(i, i + 2), 16));
+    let out = hex;
+    // At least one step darker (the hover shade), then on until 4.5:1 on white.
+    do {
+      rgb = rgb.map((v) => Math.round(v * 0.85));
+      out = "#" + rgb.map((v) => v.toString(16).padStart(2, "0")).join("");
+    } while (1.05 / (luminance(out) + 0.05) < 4.6);
+    return out;
+  }
+
+  applyLook({});
 
   function mount() {
     document.body.append(ui.root);
@@ -299,12 +392,26 @@
 
   ui.launcher.addEventListener("click", () => setOpen(!isOpen()));
   ui.close.addEventListener("click", () => setOpen(false));
-  ui.panel.addEventListener("keydown", (event) => {
-    if (event.key === "Escape") {
+  // On the launcher too: while open it is the panel's other close button.
+  ui.root.addEventListener("keydown", (event) => {
+    if (event.key === "Escape" && isOpen()) {
       event.stopPropagation();
       setOpen(false);
     }
   });
+
+  // Phones: the keyboard shrinks the visual viewport only; the full-screen panel follows
+  // it (widget.css) so the input stays above the keyboard.
+  const viewport = window.visualViewport;
+  if (viewport) {
+    const fit = () => {
+      ui.root.style.setProperty("--od-vh", `${viewport.height}px`);
+      ui.root.style.setProperty("--od-vtop", `${viewport.offsetTop}px`);
+    };
+    viewport.addEventListener("resize", fit);
+    viewport.addEventListener("scroll", fit);
+    fit();
+  }
 
   // -- rendering messages --------------------------------------------------------
 
@@ -336,6 +443,8 @@
       citations: Array.isArray(message.citations) ? message.citations : [],
       createdAt: message.created_at || null,
       clientId: typeof message.client_id === "string" ? message.client_id : null,
+      // The label of the button already pressed in this group (from the history).
+      answered: typeof message.answered === "string" ? message.answered : null,
     };
   }
 
@@ -375,6 +484,7 @@
         const button = el("button", { type: "button", text: b.label });
         button.addEventListener("click", () => pressButton(group, button, b, msg.id));
         group.append(button);
+        if (msg.answered !== null) markUsed(group, button, b.label === msg.answered);
       }
       node.append(group);
     }
@@ -441,9 +551,11 @@
   }
 
   function renderHistory(history) {
+    // Busy while redrawn, so screen readers do not read the whole history out again.
+    ui.messages.setAttribute("aria-busy", "true");
     rendered.clear();
     byClientId.clear();
-    ui.messages.replaceChildren();
+    ui.messages.replaceChildren(ui.greeting);
     for (const message of Array.isArray(history) ? history : []) {
       addMessage(message, { live: false });
     }
@@ -456,6 +568,7 @@
       const node = addOptimistic(item.frame.id, item.text);
       if (item.failed) markFailed(item.frame.id, node);
     }
+    ui.messages.removeAttribute("aria-busy");
     scrollToBottom(true);
   }
 
@@ -479,6 +592,7 @@
   function setStatus(state, text) {
     ui.status.dataset.state = state;
     ui.status.textContent = text;
+    ui.notice.hidden = state !== "offline" || !ui.notice.textContent;
   }
 
   // -- sending -------------------------------------------------------------------
@@ -539,14 +653,22 @@
 
   /** ``messageId``: the message the button belongs to, so feedback lands on that answer. */
   function pressButton(group, pressed, button, messageId) {
-    for (const b of group.querySelectorAll("button")) b.disabled = true;
-    pressed.classList.add("od-chosen");
-    pressed.setAttribute("aria-pressed", "true");
-    const id = uuid();
+    for (const b of group.querySelectorAll("button")) markUsed(group, b, b === pressed);
+    // Named after the message, so the server's history can tell this group was answered.
+    const id = Number.isInteger(messageId) ? `m${messageId}-${uuid()}` : uuid();
     addOptimistic(id, button.label);
     const frame = { type: "action", id, payload: button.payload, label: button.label };
     if (Number.isInteger(messageId)) frame.message_id = messageId;
     submit(frame, button.label);
+  }
+
+  function markUsed(group, button, chosen) {
+    button.disabled = true;
+    group.classList.add("od-used");
+    if (chosen) {
+      button.classList.add("od-chosen");
+      button.setAttribute("aria-pressed", "true");
+    }
   }
 
   function updateSendButton() {
@@ -654,9 +776,8 @@
         if (typeof frame.token === "string" && frame.token) {
           store.set("localStorage", TOKEN_KEY, frame.token);
         }
-        if (!options.title && typeof frame.title === "string" && frame.title) {
-          ui.title.textContent = frame.title;
-        }
+        // Older servers sent only a title.
+        applyLook(frame.look && typeof frame.look === "object" ? frame.look : { title: frame.title });
         setStatus("online", "Online");
         renderHistory(frame.history);
         flush();
