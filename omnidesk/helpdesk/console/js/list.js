@@ -149,7 +149,6 @@ function render(conversations) {
     const signature = JSON.stringify([conv, relativeTime(conv.updated_at)]);
     if (state.signatures.get(id) !== signature) {
       button.replaceChildren(...buildRow(conv));
-      button.setAttribute("aria-label", `${contactLabel(conv)}, ${conv.state}`);
       button.classList.toggle("oc-has-unread", Number(conv.unread) > 0);
       state.signatures.set(id, signature);
     }
