@@ -51,10 +51,14 @@ async def test_ready_and_metrics_for_admins_only(client: TestClient[Any, Any]) -
     await sock.say("agent please")
     await sock.until(bot_message)
     turns = before.get("omnidesk_turn_seconds_count", 0) + 2
-    # The socket can show a reply before its worker has counted the turn: look again.
-    for _ in range(50):
+    # The socket can show a reply before its worker has counted the turn, and before the
+    # dispatcher has marked its delivery sent: look again.
+    for _ in range(100):
         after = await scrape(client, admin)
-        if after["omnidesk_turn_seconds_count"] >= turns:
+        if (
+            after["omnidesk_turn_seconds_count"] >= turns
+            and after["omnidesk_outbox{state=sent}"] >= 2
+        ):
             break
         await asyncio.sleep(0.1)
     assert after["omnidesk_turn_seconds_count"] >= turns
