@@ -42,8 +42,6 @@ STOP_GRACE_SECONDS = 10.0
 
 def _observe_turn(received_at: dt.datetime) -> None:
     """How long the customer waited for this turn, for /metrics."""
-    if received_at.tzinfo is None:  # SQLite hands back naive UTC
-        received_at = received_at.replace(tzinfo=dt.UTC)
     TURN_SECONDS.observe(max(0.0, (utcnow() - received_at).total_seconds()))
 
 

@@ -53,7 +53,7 @@ async def accept_inbound(
     fair_at = now
     if last is not None:
         head = await _backlog_head(session) or now
-        fair_at = max(head, _aware(last) + FAIR_SPACING)
+        fair_at = max(head, last + FAIR_SPACING)
     item = InboxItem(
         channel=channel,
         dedupe_key=dedupe_key[:300],
@@ -74,12 +74,7 @@ async def _backlog_head(session: AsyncSession) -> dt.datetime | None:
             InboxItem.state == InboxState.PENDING, InboxItem.backlogged.is_(True)
         )
     )
-    return _aware(head) if head is not None else None
-
-
-def _aware(value: dt.datetime) -> dt.datetime:
-    # SQLite hands back naive UTC.
-    return value if value.tzinfo is not None else value.replace(tzinfo=dt.UTC)
+    return head
 
 
 async def claim_inbound(session: AsyncSession, *, lease: dt.timedelta) -> InboxItem | None:
