@@ -325,3 +325,38 @@ async def test_welcome_carries_the_look_and_which_buttons_were_answered(
     _, again = await connect(client, welcome["token"])
     answered = {m["id"]: m.get("answered") for m in again["history"]}
     assert answered[answer["id"]] == button["label"]
+
+
+@pytest.mark.parametrize("message_id", [3_000_000_000, -1, 0])
+async def test_a_feedback_button_with_an_impossible_message_id(
+    client: TestClient[Any, Any], message_id: int
+) -> None:
+    # Filed on the latest answer, as with no id at all: never a failed turn.
+    sock, _ = await connect(client)
+    await sock.say("how do I reset my password?")
+    await sock.until(bot_message)
+    await sock.ws.send_json(
+        {
+            "type": "action",
+            "id": "fb-big",
+            "payload": "feedback:not_helpful",
+            "label": "Not helpful",
+            "message_id": message_id,
+        }
+    )
+    await sock.until(lambda f: f["type"] == "ack" and f["id"] == "fb-big")
+    await sock.until(bot_message)
+    maker = client.app[SERVICES].sessionmaker
+    async with maker() as session:
+        feedback = await session.scalar(
+            select(TimelineEvent).where(TimelineEvent.kind == "feedback")
+        )
+        parked = await session.scalar(
+            select(func.count()).select_from(InboxItem).where(InboxItem.state == "failed")
+        )
+        failed = await session.scalar(
+            select(TimelineEvent).where(TimelineEvent.kind == "inbound_failed")
+        )
+    assert feedback is not None and feedback.data["message_id"] is not None
+    assert parked == 0 and failed is None
+    await sock.ws.close()

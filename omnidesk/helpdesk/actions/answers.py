@@ -9,7 +9,7 @@ from typing import Literal
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from omnidesk.db import utcnow
+from omnidesk.db import is_row_id, utcnow
 from omnidesk.helpdesk.actions.base import add_timeline
 from omnidesk.helpdesk.models import Author, Conversation, Message, TimelineEvent
 
@@ -100,7 +100,9 @@ async def _rated_message(
     mine = select(Message).where(
         Message.conversation_id == conversation.id, Message.author == Author.BOT
     )
-    if message_id is not None:
+    # The id comes from the customer's side (a button's frame): one no row can have is
+    # ignored rather than sent to the database, which refuses it past the key's range.
+    if is_row_id(message_id):
         found = await session.scalar(mine.where(Message.id == message_id))
         if found is not None:
             return found
