@@ -14,6 +14,7 @@ from omnidesk.config import Settings
 from omnidesk.escalation import asks_for_human, normalise_calendar
 from omnidesk.helpdesk import (
     AdminAPI,
+    AuditAPI,
     AuthGuard,
     ConsoleAPI,
     PeopleAPI,
@@ -93,4 +94,5 @@ def create_app(settings: Settings, services: Services | None = None) -> web.Appl
     app.router.add_routes(policies.routes())
     svc.live.install(app, live_guard())
     app.router.add_routes(SearchAPI(svc.sessionmaker).routes())
+    app.router.add_routes(AuditAPI(svc.sessionmaker).routes())
     return app

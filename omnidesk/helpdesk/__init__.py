@@ -7,6 +7,7 @@ from omnidesk.helpdesk.actions import ActionError, message_dict
 from omnidesk.helpdesk.actor import SYSTEM, Actor
 from omnidesk.helpdesk.admin import AdminAPI, KnowledgeAdmin
 from omnidesk.helpdesk.api import ConsoleAPI
+from omnidesk.helpdesk.audit_api import AuditAPI
 from omnidesk.helpdesk.auth import AuthGuard
 from omnidesk.helpdesk.events import Event, EventBus, create_bus, emit, unit_of_work
 from omnidesk.helpdesk.http import HTTPJSONError, actor_of, admin_only, json_error, read_json
@@ -41,6 +42,7 @@ __all__ = [
     "ActionError",
     "Actor",
     "AdminAPI",
+    "AuditAPI",
     "AuthGuard",
     "Author",
     "ChannelIdentity",

@@ -5,17 +5,24 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from omnidesk.helpdesk.models import AgentRole
+from omnidesk.helpdesk.models import Agent, AgentRole
 
 
 @dataclass(frozen=True, slots=True)
 class Actor:
-    """The one who does an action; ``agent_id`` is set for an agent account."""
+    """The one who does an action; ``agent_id`` is set for an agent account, ``ip`` for
+    one who acts over HTTP (the audit log's "from where")."""
 
     name: str
     agent_id: int | None = None
     role: AgentRole = AgentRole.AGENT
     email: str | None = None
+    ip: str | None = None
+
+    @classmethod
+    def of(cls, agent: Agent, ip: str | None = None) -> Actor:
+        """The actor for an agent account."""
+        return cls(agent.name, agent.id, AgentRole(agent.role), agent.email, ip)
 
     @property
     def is_admin(self) -> bool:

@@ -21,7 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from omnidesk.config import SlaSettings
 from omnidesk.helpdesk import actions
 from omnidesk.helpdesk.events import EventBus, unit_of_work
-from omnidesk.helpdesk.http import HTTPJSONError, admin_only, read_json
+from omnidesk.helpdesk.http import HTTPJSONError, actor_of, admin_only, read_json
 from omnidesk.helpdesk.models import BusinessCalendar, EscalationRule, Priority, SlaPolicy, Team
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -268,7 +268,7 @@ class PoliciesAPI:
         values = rule_values(await read_json(request), None)
         async with unit_of_work(self._sessionmaker, self._bus) as session:
             await _check_team(session, values.get("team_id"))
-            rule = await actions.create_rule(session, values)
+            rule = await actions.create_rule(session, values, actor_of(request))
             body = {"rule": rule_dict(rule)}
         return web.json_response(body, status=201)
 
@@ -278,12 +278,16 @@ class PoliciesAPI:
             rule = await _rule(session, request)
             values = rule_values(data, rule)
             await _check_team(session, values.get("team_id"))
-            body = {"rule": rule_dict(await actions.update_rule(session, rule, values))}
+            body = {
+                "rule": rule_dict(
+                    await actions.update_rule(session, rule, values, actor_of(request))
+                )
+            }
         return web.json_response(body)
 
     async def delete_rule(self, request: web.Request) -> web.Response:
         async with unit_of_work(self._sessionmaker, self._bus) as session:
-            await actions.delete_rule(session, await _rule(session, request))
+            await actions.delete_rule(session, await _rule(session, request), actor_of(request))
         return web.json_response({"deleted": True})
 
     # -- SLA -----------------------------------------------------------------------------
@@ -315,7 +319,7 @@ class PoliciesAPI:
         async with unit_of_work(self._sessionmaker, self._bus) as session:
             for value in values:
                 await _check_calendar(session, value["calendar_id"])
-            await actions.put_sla_policies(session, values)
+            await actions.put_sla_policies(session, values, actor_of(request))
         return await self.get_sla(request)
 
     # -- calendars -----------------------------------------------------------------------
@@ -333,7 +337,11 @@ class PoliciesAPI:
         values = calendar_values(await read_json(request), None, self._normalise)
         try:
             async with unit_of_work(self._sessionmaker, self._bus) as session:
-                body = {"calendar": calendar_dict(await actions.create_calendar(session, values))}
+                body = {
+                    "calendar": calendar_dict(
+                        await actions.create_calendar(session, values, actor_of(request))
+                    )
+                }
         except IntegrityError:
             raise HTTPJSONError(409, "name_taken", "a calendar with that name exists") from None
         return web.json_response(body, status=201)
@@ -344,7 +352,9 @@ class PoliciesAPI:
             async with unit_of_work(self._sessionmaker, self._bus) as session:
                 calendar = await _cal(session, request)
                 values = calendar_values(data, calendar, self._normalise)
-                calendar = await actions.update_calendar(session, calendar, values)
+                calendar = await actions.update_calendar(
+                    session, calendar, values, actor_of(request)
+                )
                 body = {"calendar": calendar_dict(calendar)}
         except IntegrityError:
             raise HTTPJSONError(409, "name_taken", "a calendar with that name exists") from None
@@ -352,7 +362,7 @@ class PoliciesAPI:
 
     async def delete_calendar(self, request: web.Request) -> web.Response:
         async with unit_of_work(self._sessionmaker, self._bus) as session:
-            await actions.delete_calendar(session, await _cal(session, request))
+            await actions.delete_calendar(session, await _cal(session, request), actor_of(request))
         return web.json_response({"deleted": True})
 
 

@@ -13,7 +13,7 @@ from omnidesk.helpdesk import actions, queries
 from omnidesk.helpdesk.actor import Actor
 from omnidesk.helpdesk.events import unit_of_work
 from omnidesk.helpdesk.http import HTTPJSONError, read_json, text_field
-from omnidesk.helpdesk.models import Agent, AgentRole, Contact, Priority, Team
+from omnidesk.helpdesk.models import Agent, Contact, Priority, Team
 from omnidesk.helpdesk.work_http import (
     AgentRoutes,
     caller,
@@ -217,7 +217,7 @@ async def _assignee(session: AsyncSession, data: dict[str, Any], actor: Actor) -
     agent = await session.get(Agent, agent_id)
     if agent is None or not agent.active:
         raise HTTPJSONError(400, "invalid", "no such active agent")
-    return Actor(agent.name, agent.id, AgentRole(agent.role), agent.email)
+    return Actor.of(agent)
 
 
 def _short(request: web.Request, name: str) -> str | None:

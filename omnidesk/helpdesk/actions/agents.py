@@ -108,7 +108,7 @@ async def create_agent(
     )
     session.add(agent)
     await session.flush()
-    audit_log(by, "agent created", agent_id=agent.id, email=address, role=agent.role)
+    audit_log(session, by, "agent.created", f"agent:{agent.id}", role=agent.role)
     emit(session, "agent", agent_id=agent.id)
     return agent
 
@@ -136,7 +136,7 @@ async def update_agent(
         await end_sessions(session, agent.id)
     await session.flush()
     if set(values) - {"availability"}:
-        audit_log(by, "agent updated", agent_id=agent.id, changes=sorted(values))
+        audit_log(session, by, "agent.updated", f"agent:{agent.id}", changes=sorted(values))
     emit(session, "agent", agent_id=agent.id)
     return agent
 
@@ -163,7 +163,7 @@ async def set_password(
     """A new password; every session of the account but ``keep_session_id`` ends."""
     agent.password_hash = await hash_password_async(check_password(password))
     ended = await end_sessions(session, agent.id, keep=keep_session_id)
-    audit_log(by, "password set", agent_id=agent.id, sessions_ended=ended)
+    audit_log(session, by, "agent.password_set", f"agent:{agent.id}", sessions_ended=ended)
 
 
 async def set_agent_teams(
@@ -173,7 +173,7 @@ async def set_agent_teams(
     await session.execute(delete(TeamMember).where(TeamMember.agent_id == agent.id))
     session.add_all(TeamMember(team_id=t, agent_id=agent.id) for t in sorted(wanted))
     await session.flush()
-    audit_log(by, "agent teams set", agent_id=agent.id, teams=sorted(wanted))
+    audit_log(session, by, "agent.teams_set", f"agent:{agent.id}", teams=sorted(wanted))
     emit(session, "agent", agent_id=agent.id)
 
 
@@ -236,7 +236,7 @@ async def create_team(session: AsyncSession, changes: dict[str, Any], by: Actor)
     await session.flush()
     if "members" in changes:
         await set_team_members(session, team, changes["members"], by)
-    audit_log(by, "team created", team_id=team.id, name=team.name)
+    audit_log(session, by, "team.created", f"team:{team.id}", name=team.name)
     emit(session, "team", team_id=team.id)
     return team
 
@@ -252,7 +252,7 @@ async def update_team(
     if "members" in changes:
         await set_team_members(session, team, changes["members"], by)
     await session.flush()
-    audit_log(by, "team updated", team_id=team.id, changes=sorted(changes))
+    audit_log(session, by, "team.updated", f"team:{team.id}", changes=sorted(changes))
     emit(session, "team", team_id=team.id)
     return team
 
@@ -262,7 +262,7 @@ async def delete_team(session: AsyncSession, team: Team, by: Actor) -> None:
     await session.execute(delete(TeamMember).where(TeamMember.team_id == team_id))
     await session.delete(team)
     await session.flush()
-    audit_log(by, "team deleted", team_id=team_id)
+    audit_log(session, by, "team.deleted", f"team:{team_id}")
     emit(session, "team", team_id=team_id)
 
 
@@ -273,7 +273,7 @@ async def set_team_members(session: AsyncSession, team: Team, agent_ids: Any, by
     await session.execute(delete(TeamMember).where(TeamMember.team_id == team.id))
     session.add_all(TeamMember(team_id=team.id, agent_id=a) for a in sorted(wanted))
     await session.flush()
-    audit_log(by, "team members set", team_id=team.id, members=sorted(wanted))
+    audit_log(session, by, "team.members_set", f"team:{team.id}", members=sorted(wanted))
 
 
 async def first_admin(

@@ -12,7 +12,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from omnidesk.helpdesk.actions.base import ActionError, iso
+from omnidesk.helpdesk.actions.base import ActionError, audit_log, iso
 from omnidesk.helpdesk.actions.tickets import open_ticket
 from omnidesk.helpdesk.actor import Actor
 from omnidesk.helpdesk.events import emit
@@ -93,6 +93,7 @@ async def create_canned(
     row = CannedResponse(short_code=code, title=title, body=body, created_by_id=by.agent_id)
     session.add(row)
     await session.flush()
+    audit_log(session, by, "canned.created", f"canned:{row.id}", short_code=code)
     emit(session, "canned", canned_id=row.id, change="created")
     return row
 
@@ -114,6 +115,7 @@ async def update_canned(
     await _check_free(session, code, row.id)
     row.short_code, row.title, row.body = code, new_title, new_body
     await session.flush()
+    audit_log(session, by, "canned.updated", f"canned:{row.id}", short_code=code)
     emit(session, "canned", canned_id=row.id, change="updated", by_id=by.agent_id)
     return row
 
@@ -122,6 +124,7 @@ async def delete_canned(session: AsyncSession, row: CannedResponse, by: Actor) -
     row_id = row.id
     await session.delete(row)
     await session.flush()
+    audit_log(session, by, "canned.deleted", f"canned:{row_id}")
     emit(session, "canned", canned_id=row_id, change="deleted", by_id=by.agent_id)
 
 

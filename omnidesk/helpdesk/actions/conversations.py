@@ -198,7 +198,7 @@ async def assign(
         agent_id=agent.agent_id if agent else None,
         team_id=conversation.team_id,
         ticket_id=ticket.id,
-        **actor.audit(),
+        by=actor,
     )
     conversation_changed(session, conversation)
 
@@ -226,7 +226,7 @@ async def resolve(
         "resolved",
         conversation.id,
         ticket_id=ticket.id if ticket else None,
-        **by.audit(),
+        by=by,
     )
     emit(session, "conversation", conversation_id=conversation.id, state=conversation.state)
     if notify:

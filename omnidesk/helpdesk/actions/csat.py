@@ -4,6 +4,8 @@ rating updates both, never adds)."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -90,7 +92,7 @@ async def comment_on_rating(session: AsyncSession, ticket: Ticket, comment: str)
 
 
 async def _record(session: AsyncSession, ticket: Ticket, via: str | None = None) -> None:
-    data = {
+    data: dict[str, Any] = {
         "ticket_id": ticket.id,
         "score": ticket.csat_score,
         "comment": ticket.csat_comment,

@@ -73,7 +73,7 @@ async def set_labels(
         conversation.id,
         added=added,
         removed=removed,
-        **by.audit(),
+        by=by,
     )
     emit(session, "conversation", conversation_id=conversation.id, state=conversation.state)
     return sorted(wanted)

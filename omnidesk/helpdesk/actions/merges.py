@@ -64,7 +64,7 @@ async def merge_contacts(
         merged_contact=merged,
         keep_before=before,
         moved=moved,
-        **actor.audit(),
+        by=actor,
     )
     other_id = other.id
     session.expunge(other)
@@ -113,7 +113,7 @@ async def unmerge_contacts(
             kept_contact_id=keep.id,
             restored_contact_id=restored.id,
             merge_event_id=merge_event.id,
-            **by.audit(),
+            by=by,
         )
     await session.flush()
     emit(session, "contact", contact_id=keep.id, restored_contact_id=restored.id)

@@ -8,7 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from omnidesk.db import utcnow
-from omnidesk.helpdesk.actions.base import ActionError, add_timeline, iso
+from omnidesk.helpdesk.actions.base import ActionError, add_timeline, audit_log, iso
 from omnidesk.helpdesk.actions.conversations import assign
 from omnidesk.helpdesk.actions.delivery import queue_delivery
 from omnidesk.helpdesk.actions.tickets import open_ticket
@@ -107,9 +107,12 @@ async def agent_reply(
     if ticket is not None and ticket.first_response_at is None:
         ticket.first_response_at = utcnow()
     conversation.waiting_since = None
-    return await reply(
+    message = await reply(
         session, conversation, Author.AGENT, text, author_name=agent.name, author_id=agent.agent_id
     )
+    target = f"conversation:{conversation.id}"
+    audit_log(session, agent, "conversation.replied", target, message_id=message.id)
+    return message
 
 
 async def edit_message(

@@ -55,7 +55,7 @@ async def add_note(session: AsyncSession, conversation: Conversation, by: Actor,
         conversation.id,
         message_id=note.id,
         mentions=[a.id for a in mentioned],
-        **by.audit(),
+        by=by,
     )
     # Ids only (the bus may carry it across processes); ``private`` tells every listener
     # that it is for agents, never for the customer's channel.

@@ -10,11 +10,18 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from omnidesk.db import utcnow
-from omnidesk.helpdesk.actions.base import AUDIT, ActionError, audit_log
+from omnidesk.helpdesk.actions.base import ActionError, audit_log
 from omnidesk.helpdesk.actor import Actor
 from omnidesk.helpdesk.auth.crypto import new_api_token, new_token, token_digest
 from omnidesk.helpdesk.events import emit
-from omnidesk.helpdesk.models import Agent, AgentSession, ApiToken, Availability, LoginAttempt
+from omnidesk.helpdesk.models import (
+    Agent,
+    AgentRole,
+    AgentSession,
+    ApiToken,
+    Availability,
+    LoginAttempt,
+)
 
 
 async def start_session(
@@ -41,7 +48,7 @@ async def start_session(
     session.add(row)
     agent.last_seen_at = now
     await session.flush()
-    audit_log(Actor(agent.name, agent.id), "signed in", ip=ip)
+    audit_log(session, Actor.of(agent, row.ip), "session.signed_in", f"agent:{agent.id}")
     return row, token
 
 
@@ -99,14 +106,14 @@ async def create_api_token(
     )
     session.add(row)
     await session.flush()
-    audit_log(by, "api token created", agent_id=agent.id, token_id=row.id)
+    audit_log(session, by, "token.created", f"token:{row.id}", agent_id=agent.id)
     return row, secret
 
 
 async def revoke_api_token(session: AsyncSession, token: ApiToken, by: Actor) -> None:
     if token.revoked_at is None:
         token.revoked_at = utcnow()
-    audit_log(by, "api token revoked", agent_id=token.agent_id, token_id=token.id)
+    audit_log(session, by, "token.revoked", f"token:{token.id}", agent_id=token.agent_id)
 
 
 async def touch_api_token(session: AsyncSession, token_id: int) -> None:
@@ -123,4 +130,6 @@ async def record_login_attempt(
     session.add(LoginAttempt(email=email[:320], ip=ip[:64], success=success, created_at=now))
     await session.execute(delete(LoginAttempt).where(LoginAttempt.created_at < now - keep))
     if not success:
-        AUDIT.info("failed sign-in for %s from %s", email[:320], ip)
+        # Nobody is signed in yet: the attempt is the caller's, known only by address.
+        nobody = Actor("unknown", role=AgentRole.AGENT, ip=ip[:64])
+        audit_log(session, nobody, "session.sign_in_failed", None, email=email[:320])

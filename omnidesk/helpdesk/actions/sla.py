@@ -17,7 +17,6 @@ from omnidesk.helpdesk.actor import SYSTEM, Actor
 from omnidesk.helpdesk.events import emit
 from omnidesk.helpdesk.models import (
     Agent,
-    AgentRole,
     Conversation,
     ConversationState,
     Team,
@@ -30,7 +29,7 @@ RESOLUTION = "resolution"
 
 def agent_actor(agent: Agent) -> Actor:
     """The actor for an agent account."""
-    return Actor(agent.name, agent.id, AgentRole(agent.role), agent.email)
+    return Actor.of(agent)
 
 
 def set_sla_due(
@@ -86,7 +85,7 @@ async def sla_breached(
         targets=list(kinds),
         priority_before=before,
         priority=priority,
-        **SYSTEM.audit(),
+        by=SYSTEM,
     )
     for agent_id in sorted(set(notify_ids)):
         await notify(
@@ -140,7 +139,7 @@ async def requeue_unanswered(
         agent=conversation.assignee,
         agent_id=previous,
         waited_minutes=round(waited_minutes, 1),
-        **SYSTEM.audit(),
+        by=SYSTEM,
     )
     await assign(session, conversation, None, by=SYSTEM)
     if previous is not None:
@@ -170,7 +169,7 @@ async def end_snooze(session: AsyncSession, conversation: Conversation) -> None:
         conversation.id,
         snoozed_until=iso(snoozed_until),
         state=str(conversation.state),
-        **SYSTEM.audit(),
+        by=SYSTEM,
     )
     if conversation.assignee_id is not None:
         await notify(session, conversation.assignee_id, "snooze_ended", conversation.id)
@@ -190,5 +189,5 @@ def require_skill(
         "skill_required",
         conversation.id,
         skill=skill,
-        **by.audit(),
+        by=by,
     )

@@ -79,7 +79,7 @@ async def set_state(
         after=str(conversation.state),
         snoozed_until=iso(conversation.snoozed_until),
         ticket_id=ticket.id if ticket else None,
-        **by.audit(),
+        by=by,
     )
     emit(session, "conversation", conversation_id=conversation.id, state=conversation.state)
 
@@ -124,7 +124,7 @@ async def set_priority(
         before=before,
         after=str(priority),
         ticket_id=ticket.id if ticket else None,
-        **by.audit(),
+        by=by,
     )
     emit(
         session,

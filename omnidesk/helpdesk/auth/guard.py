@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 from collections.abc import Iterable
+from dataclasses import replace
 from urllib.parse import quote
 
 from aiohttp import web
@@ -36,7 +37,7 @@ from omnidesk.helpdesk.http import (
     bearer_token,
     json_error,
 )
-from omnidesk.helpdesk.models import Agent, AgentRole
+from omnidesk.helpdesk.models import Agent
 from omnidesk.ratelimit import Bucket, Buckets
 
 SESSION_COOKIE = "omnidesk_session"
@@ -50,7 +51,7 @@ BAD_TOKEN_RATE = (20, 1 / 60)
 
 
 def actor_for(agent: Agent) -> Actor:
-    return Actor(agent.name, agent.id, AgentRole(agent.role), agent.email)
+    return Actor.of(agent)
 
 
 class AuthGuard:
@@ -115,6 +116,7 @@ class AuthGuard:
                 if request.path.startswith("/api/"):
                     return json_error(403, "forbidden", "this needs an admin account")
                 raise web.HTTPForbidden(text="This page is for admins.")
+            identity = replace(identity, actor=replace(identity.actor, ip=address[:64]))
             request[ACTOR_KEY] = identity.actor
             request[IDENTITY_KEY] = identity
             return await handler(request)

@@ -1,6 +1,7 @@
 """Every helpdesk table, split by domain: the customer's side, the message transport,
-the people, their work, and the policies admins configure."""
+the people, their work, the policies admins configure, and the audit log."""
 
+from omnidesk.helpdesk.models.audit import AuditEntry
 from omnidesk.helpdesk.models.conversations import (
     ChannelIdentity,
     Contact,
@@ -47,6 +48,7 @@ __all__ = [
     "AgentThread",
     "ApiToken",
     "AssignmentMode",
+    "AuditEntry",
     "Author",
     "Availability",
     "BusinessCalendar",
