@@ -2,7 +2,8 @@
 real service: a team and an agent (with that team and a skill) made in the UI show up;
 a keyword handoff rule made in the UI hands a web chat visitor who uses the word over to
 a person with the rule's reason; an SLA target and a business calendar edited in the UI
-are saved (a reload shows them); the server's refusals show in the form; an agent sees
+are saved (a reload shows them); the server's refusals show in the form; the audit log
+shows who made those changes, filters them and exports them as CSV; an agent sees
 none of these views and is refused on their routes, but has "My account" (password,
 API tokens shown once).
 """
@@ -35,7 +36,7 @@ if TYPE_CHECKING:
 
 pytestmark = pytest.mark.e2e
 
-ADMIN_VIEWS = ("agents", "teams", "rules", "sla")
+ADMIN_VIEWS = ("agents", "teams", "rules", "sla", "audit")
 
 
 def accept_dialogs(page: Page) -> None:
@@ -236,6 +237,46 @@ async def test_sla_target_and_calendar_are_saved(
         await admin_api(page, server, "PUT", "/admin/sla", {"policies": []})
 
 
+async def test_admin_reads_filters_and_exports_the_audit_log(
+    server: Server, browser: Browser, shots_dir: Path
+) -> None:
+    marker = uuid.uuid4().hex[:8]
+    page = await admin_console(browser, server, "teams")
+    await page.locator(".oc-team-new").click()
+    form = page.locator(".oc-team-form")
+    await form.get_by_label("Name").fill(f"Audit {marker}")
+    await form.locator(".oc-team-save").click()
+    team = page.locator(".oc-team-row").filter(has_text=f"Audit {marker}")
+    await expect(team).to_be_visible(timeout=UI_TIMEOUT_MS)
+    teams = await admin_api(page, server, "GET", "/teams")
+    team_id = next(t["id"] for t in teams["teams"] if t["name"] == f"Audit {marker}")
+
+    await page.locator(".oc-nav-btn[data-view='audit']").click()
+    section = page.locator(".oc-admin[data-view='audit']")
+    row = section.locator(".oc-audit-row[data-action='team.created']", has_text=f"Audit {marker}")
+    await expect(row).to_contain_text(f"team:{team_id}", timeout=UI_TIMEOUT_MS)
+    await expect(row).to_contain_text("127.0.0.1")
+    await page.screenshot(path=str(shots_dir / "console-admin-audit.png"))
+
+    await section.get_by_label("Action").select_option("session.")
+    await section.get_by_role("button", name="Show").click()
+    await expect(section.locator(".oc-audit-row").first).to_have_attribute(
+        "data-action", re.compile(r"^session\.")
+    )
+    await expect(section.locator(".oc-audit-row[data-action='team.created']")).to_have_count(0)
+
+    await section.get_by_label("Action").select_option("team.")
+    await section.get_by_role("button", name="Show").click()
+    await expect(row).to_be_visible(timeout=UI_TIMEOUT_MS)
+    async with page.expect_download() as waiting:
+        await section.get_by_role("button", name="Export CSV").click()
+    download = await waiting.value
+    saved = Path(await download.path()).read_text(encoding="utf-8")
+    assert saved.startswith("id,at,actor_id,actor_name,actor_role,ip,action,target,data")
+    assert f"team:{team_id}" in saved
+    assert "session.signed_in" not in saved  # the filter holds for the export too
+
+
 async def test_agent_sees_no_admin_views_and_is_refused(server: Server, browser: Browser) -> None:
     page = await open_console(browser, server, server.agent)
     await expect(page.locator(".oc-main")).to_be_visible(timeout=UI_TIMEOUT_MS)
@@ -251,6 +292,8 @@ async def test_agent_sees_no_admin_views_and_is_refused(server: Server, browser:
         ("POST", "/api/v1/admin/rules", {"name": "x", "trigger": "keyword"}),
         ("PUT", "/api/v1/admin/sla", {"policies": []}),
         ("GET", "/api/v1/admin/calendars", None),
+        ("GET", "/api/v1/admin/audit", None),
+        ("GET", "/api/v1/admin/audit.csv", None),
         ("POST", "/api/v1/agents", {"email": "x@e2e.test", "password": "long-enough-1"}),
         ("PATCH", "/api/v1/agents/1", {"role": "admin"}),
         ("POST", "/api/v1/teams", {"name": "Sneaky"}),

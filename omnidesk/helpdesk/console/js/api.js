@@ -64,6 +64,20 @@ export async function api(method, path, body) {
   return data || {};
 }
 
+/** Fetch ``path`` as a file (a CSV export) with the caller's sign-in and save it. */
+export async function download(path, filename) {
+  const headers = {};
+  if (auth.token) headers.Authorization = `Bearer ${auth.token}`;
+  const response = await fetch(apiBase + path, { headers, cache: "no-store", credentials: "same-origin" });
+  if (!response.ok) throw new ApiError(response.status, "http_error", `Export failed (${response.status}).`);
+  const url = URL.createObjectURL(await response.blob());
+  const link = Object.assign(document.createElement("a"), { href: url, download: filename });
+  document.body.append(link);
+  link.click();
+  link.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 10000);
+}
+
 export function report(err) {
   if (err instanceof AuthError) return;
   showError(err && err.message ? err.message : "Something went wrong.");
