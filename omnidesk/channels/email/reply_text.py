@@ -1,0 +1,259 @@
+"""What the customer wrote this time, out of a mail's body text: RFC 3676 format=flowed
+undone, the quoted history and its reply headers dropped wherever they stand (above,
+below or between the customer's lines), and the signature at the very end removed.
+
+mail-parser-reply supplies the reply headers it knows in many languages ("On ... wrote:",
+"Am ... schrieb:", Outlook and Lotus Notes "From:/Von:" blocks, "Original Message"); its
+own splitting keeps only the text above the first header and its signature rule ends a
+mail at any line starting "- " or "Thanks,", so the walk over the lines and the signature
+rules are ours. Pure functions of text.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from bisect import bisect_right
+from email.message import Message
+
+from mailparser_reply.parser import EmailMessage
+
+MAX_TEXT_CHARS = 50_000
+# The languages whose reply headers mail-parser-reply recognises for us ("david" is a
+# product's header, not a language).
+REPLY_LANGUAGES = ["en", "de", "fr", "es", "it", "nl", "sv", "da", "pl", "cs", "ja", "ko", "zh"]
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_C1 = re.compile(r"[\x80-\x9f]")
+_BLANK_LINES = re.compile(r"\n{3,}")
+
+_LIBRARY_HEADERS = EmailMessage(text="", languages=list(REPLY_LANGUAGES)).HEADER_REGEX
+# "Von: ...", "**From:** ...", "De : ...": a field of a quoted mail's header block.
+_FIELD = re.compile(r"^[*>\s]*[^\W\d_][^:\n]{0,25}?\s?[:：]")
+# The last words of an attribution line, in the languages mail clients write them.
+_WROTE = re.compile(
+    r"(?:wrote|writes|schrieb|a écrit|escribió|escreveu|ha scritto|schreef|skrev|kirjoitti"
+    r"|napsal\(a\)|napisał\(a\)|napisała?|написал\(а\)|написала?|ezt írta|yazdı|写道|寫道)"
+    r"\s*[:：]$",
+    re.IGNORECASE,
+)
+# Gmail in languages without a verb: "ср, 30 апр. 2025 г. в 15:19, John <j@x.example>:".
+_ADDRESS_COLON = re.compile(r"[<(\[][^<>()\[\]\s]+@[^<>()\[\]\s]+[>)\]]+\s*[:：]$")
+# Lotus Notes: '"Support" <s@x> schrieb am 03.06.2024 11:13:55:'.
+_WROTE_ON = re.compile(r"\b(?:wrote|schrieb|a écrit)\s+(?:on|am|le)\b.*[:：]$", re.IGNORECASE)
+# "-----Original Message-----", "-------- Message d'origine --------", "---- On ... wrote ----".
+_SEPARATOR = re.compile(r"^\s*[-=]{3,}\s*[^-=\s].*?[-=]{3,}\s*$")
+_FORWARD_INTRO = re.compile(
+    r"^(?:Begin forwarded message|Anfang der weitergeleiteten (?:E-Mail|Nachricht)"
+    r"|Début du message réexpédié|Inicio del mensaje reenviado)\s*:$"
+)
+# What mobile clients append below the text: the end of what the customer typed.
+_SENT_FROM = re.compile(
+    r"^(?:Sent from (?:my )?|Get Outlook for |Download Outlook for |Sent with |Gesendet von "
+    r"|Von meinem .{1,30} gesendet|Envoyé de mon |Envoyé depuis |Télécharger Outlook pour "
+    r"|Enviado desde mi |Enviado do meu |Inviato da |Verzonden (?:vanaf|met) |Skickat från "
+    r"|Sendt fra |Wysłano z |Odesláno z )\S.{0,70}$"
+)
+_RULE = re.compile(r"^[—–_]{2,}$")  # a rule of dashes or underscores above a signature
+_CLOSING_WORDS = (
+    r"thanks|thank you|many thanks|thanks again|cheers|best|best regards|kind regards"
+    r"|warm regards|regards|sincerely|yours sincerely|yours truly|all the best|best wishes"
+    r"|mit freundlichen grüßen|freundliche grüße|viele grüße|beste grüße|liebe grüße|grüße"
+    r"|gruß|lg|mfg|cordialement|bien cordialement|salutations|bien à vous|merci"
+    r"|saludos|un saludo|atentamente|cordiali saluti|saluti|distinti saluti"
+    r"|met vriendelijke groet(?:en)?|groeten|hartelijke groet(?:en)?|med vänliga hälsningar"
+    r"|vänliga hälsningar|hälsningar|mvh|med venlig hilsen|venlig hilsen|hilsen|pozdrawiam"
+    r"|z poważaniem|s pozdravem|s úctou|üdvözlettel|udvozlettel|с уважением|спасибо"
+    r"|atenciosamente|abraços|obrigad[oa]"
+)
+# "Best regards," or "Med venlig hilsen / Kind regards" alone on its line (an emoji may
+# follow), or with the name after it: "Thanks, Jane".
+_CLOSING = re.compile(
+    rf"^(?:{_CLOSING_WORDS})(?:\s*/\s*(?:{_CLOSING_WORDS}))?[\s,.!…]*[^\w\s]*\s*$",
+    re.IGNORECASE,
+)
+_CLOSING_AND_NAME = re.compile(
+    rf"^(?:{_CLOSING_WORDS})[,!.]?\s+[A-ZÀ-Þ][\w.'-]*(?:\s[A-ZÀ-Þ][\w.'-]*){{0,2}}$",
+    re.IGNORECASE,
+)
+_DASH_NAME = re.compile(r"^-[A-ZÀ-Þ][\w.'-]*(?:\s[\w.'-]+){0,3}$")  # "-Abhishek Kona"
+MAX_SIGNATURE_LINES = 6
+MAX_SIGNATURE_LINE_CHARS = 80
+
+
+def new_text(text: str) -> str:
+    """What the customer wrote this time: quoted history, reply headers and signature
+    removed. A mail that is nothing but a quote (a bare forward) keeps its full text."""
+    full = _clean_text(text)
+    if not full:
+        return ""
+    own = _without_signature(_own_lines(full))
+    result = _BLANK_LINES.sub("\n\n", "\n".join(own)).strip()
+    return _truncate(result or full)
+
+
+def _own_lines(text: str) -> list[str]:
+    """The customer's lines in order: quoted lines and the attributions that introduce
+    them are dropped, and the text ends where a header block, a separator, an
+    attribution over unquoted history, a "-- " signature or a mobile client's line starts.
+    """
+    lines = text.split("\n")
+    headers = _headers(text, lines)
+    kept: list[str] = []
+    index = 0
+    while index < len(lines):
+        line = lines[index]
+        if index in headers:
+            end, is_attribution = headers[index]
+            following = next((x for x in lines[end:] if x.strip()), "")
+            if not (is_attribution and _quoted(following)):
+                break  # the rest is history that was not quoted with ">"
+            index = end
+            continue
+        if line in ("--", "-- ") or _SENT_FROM.match(line.strip()):
+            break
+        if not _quoted(line):
+            kept.append(line)
+        index += 1
+    while kept and (not kept[-1].strip() or _RULE.match(kept[-1].strip())):
+        kept.pop()  # the blank lines and the "_____" rule above a cut-off header
+    return kept
+
+
+def _headers(text: str, lines: list[str]) -> dict[int, tuple[int, bool]]:
+    """Where reply headers start: line index to (index after the header, whether it is
+    an attribution line, after which quoted lines and the customer's own may alternate)."""
+    found: dict[int, tuple[int, bool]] = {}
+    starts = [0]
+    for line in lines[:-1]:
+        starts.append(starts[-1] + len(line) + 1)
+    for match in _LIBRARY_HEADERS.finditer(text):
+        block = match.group().strip("\n")
+        if not block.strip():
+            continue
+        first = bisect_right(starts, match.start() + match.group().index(block)) - 1
+        last = bisect_right(starts, match.start() + len(match.group().rstrip("\n")) - 1) - 1
+        fields = sum(1 for part in block.split("\n") if _FIELD.match(part))
+        if _FIELD.match(lines[first]):
+            if fields >= 2:  # one "Data:" or "Do:" line is the customer's, not a header
+                found.setdefault(first, (last + 1, False))
+        elif block.rstrip().endswith((":", "：")):
+            found.setdefault(first, (last + 1, True))
+        else:
+            found.setdefault(first, (last + 1, False))  # "-----Original Message-----"
+    for index, line in enumerate(lines):
+        if index in found or _quoted(line):
+            continue
+        if _SEPARATOR.match(line) or _FORWARD_INTRO.match(line.strip()):
+            found[index] = (index + 1, False)
+        elif _attribution(line):
+            found[index] = (index + 1, True)
+        elif index + 1 < len(lines) and _wrapped_attribution(line, lines[index + 1]):
+            found[index] = (index + 2, True)
+    return found
+
+
+def _attribution(line: str) -> bool:
+    """An "On <date>, <who> wrote:" line in any language we know."""
+    text = line.strip()
+    if not any(c.isdigit() for c in text) and "@" not in text:
+        return False
+    return bool(_WROTE.search(text) or _WROTE_ON.search(text) or _ADDRESS_COLON.search(text))
+
+
+def _wrapped_attribution(line: str, following: str) -> bool:
+    """An attribution the client wrapped over two lines ("... Rick Sanchez <" then
+    "rick@example.com>:"); the first half carries the date."""
+    head = line.strip()
+    if not head or not any(c.isdigit() for c in head) or head.endswith((".", "!", "?")):
+        return False
+    return not _quoted(following) and _attribution(f"{head} {following.strip()}")
+
+
+def _quoted(line: str) -> bool:
+    return line.lstrip().startswith(">")
+
+
+def _without_signature(lines: list[str]) -> list[str]:
+    """``lines`` without the signature at their very end: a block under a rule of dashes,
+    a closing with the name block below it ("Best regards," / "Jane Doe" / "ACME"), or a
+    usenet "-Name". Words in the middle of the text never end it."""
+    lines = _rstrip_blank(lines)
+    for index in range(len(lines) - 1, -1, -1):
+        line = lines[index].strip()
+        tail = [x.strip() for x in lines[index + 1 :] if x.strip()]
+        if not _short_block(tail):
+            break
+        if _RULE.match(line) or (tail and _CLOSING.match(line)):
+            lines = _rstrip_blank(lines[:index])
+            return _without_signature(lines)
+        if not tail and index > 0 and (_CLOSING_AND_NAME.match(line) or _DASH_NAME.match(line)):
+            return _rstrip_blank(lines[:index])
+    return lines
+
+
+def _short_block(tail: list[str]) -> bool:
+    return len(tail) <= MAX_SIGNATURE_LINES and all(
+        len(x) <= MAX_SIGNATURE_LINE_CHARS and not x.endswith("?") for x in tail
+    )
+
+
+def _rstrip_blank(lines: list[str]) -> list[str]:
+    end = len(lines)
+    while end and not lines[end - 1].strip():
+        end -= 1
+    return lines[:end]
+
+
+def _unflow(part: Message, text: str) -> str:
+    """Undo RFC 3676 format=flowed: a line ending in a space continues on the next line
+    of the same quote depth; a quoted line never runs on into the customer's own."""
+    if str(part.get_param("format", "", header="content-type")).lower() != "flowed":
+        return text
+    delsp = str(part.get_param("delsp", "", header="content-type")).lower() == "yes"
+    out: list[str] = []
+    carry: tuple[int, str] | None = None  # the paragraph being joined: depth, text
+    for raw in text.replace("\r\n", "\n").split("\n"):
+        depth = len(raw) - len(raw.lstrip(">"))
+        line = raw[depth:]
+        if line.startswith(" "):
+            line = line[1:]  # space-stuffing (and the space after the quote marks)
+        if carry is not None and carry[0] != depth:
+            out.append(_quote(*carry))  # a flowed line before a change of depth is fixed
+            carry = None
+        flowed = line.endswith(" ") and line != "-- "
+        joined = (carry[1] if carry else "") + (line[:-1] if flowed and delsp else line)
+        if flowed:
+            carry = (depth, joined)
+            continue
+        out.append(_quote(depth, joined))
+        carry = None
+    if carry is not None:
+        out.append(_quote(*carry))
+    return "\n".join(out)
+
+
+def _quote(depth: int, text: str) -> str:
+    return f"{'>' * depth} {text}" if depth else text
+
+
+def _clean_text(text: str) -> str:
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    text = _CONTROL.sub("", _C1.sub(_from_cp1252, unicodedata.normalize("NFC", text)))
+    text = "\n".join(line.rstrip() for line in text.split("\n"))
+    return _BLANK_LINES.sub("\n\n", text).strip()
+
+
+def _truncate(text: str) -> str:
+    if len(text) <= MAX_TEXT_CHARS:
+        return text
+    return text[:MAX_TEXT_CHARS].rstrip() + "\n[message truncated]"
+
+
+def _from_cp1252(match: re.Match[str]) -> str:
+    # An RFC 2047 word labelled ISO-8859-1 decodes 0x80-0x9F to C1 controls; the
+    # sender meant Windows-1252 (see parse._READ_AS_CP1252). Undefined bytes are dropped.
+    try:
+        return bytes([ord(match.group())]).decode("cp1252")
+    except UnicodeDecodeError:
+        return ""
