@@ -79,6 +79,7 @@ _CLOSING_AND_NAME = re.compile(
 _DASH_NAME = re.compile(r"^-[A-ZÀ-Þ][\w.'-]*(?:\s[\w.'-]+){0,3}$")  # "-Abhishek Kona"
 MAX_SIGNATURE_LINES = 6
 MAX_SIGNATURE_LINE_CHARS = 80
+MIN_WRAPPED_CHARS = 60  # clients wrap quoted lines at 72-78 characters
 
 
 def new_text(text: str) -> str:
@@ -112,7 +113,7 @@ def _own_lines(text: str) -> list[str]:
             continue
         if line in ("--", "-- ") or _SENT_FROM.match(line.strip()):
             break
-        if not _quoted(line):
+        if not _quoted(line) and not _wrapped_quote(lines, index):
             kept.append(line)
         index += 1
     while kept and (not kept[-1].strip() or _RULE.match(kept[-1].strip())):
@@ -172,6 +173,14 @@ def _wrapped_attribution(line: str, following: str) -> bool:
 
 def _quoted(line: str) -> bool:
     return line.lstrip().startswith(">")
+
+
+def _wrapped_quote(lines: list[str], index: int) -> bool:
+    """An unquoted line between two quoted ones, under a long one: the tail of a quoted
+    line that the sender's client wrapped without quoting it again."""
+    before = lines[index - 1] if index else ""
+    after = lines[index + 1] if index + 1 < len(lines) else ""
+    return _quoted(before) and _quoted(after) and len(before) >= MIN_WRAPPED_CHARS
 
 
 def _without_signature(lines: list[str]) -> list[str]:
