@@ -29,18 +29,19 @@ _BLANK_LINES = re.compile(r"\n{3,}")
 
 _LIBRARY_HEADERS = EmailMessage(text="", languages=list(REPLY_LANGUAGES)).HEADER_REGEX
 # "Von: ...", "**From:** ...", "De : ...": a field of a quoted mail's header block.
-_FIELD = re.compile(r"^[*>\s]*[^\W\d_][^:\n]{0,25}?\s?[:：]")
+_FIELD = re.compile(r"^[*>\s]*[^\W\d_][^:\n]{0,25}?\s?[:\uff1a]")
 # The last words of an attribution line, in the languages mail clients write them.
 _WROTE = re.compile(
     r"(?:wrote|writes|schrieb|a écrit|escribió|escreveu|ha scritto|schreef|skrev|kirjoitti"
-    r"|napsal\(a\)|napisał\(a\)|napisała?|написал\(а\)|написала?|ezt írta|yazdı|写道|寫道)"
-    r"\s*[:：]$",
+    r"|napsal\(a\)|napisał\(a\)|napisała?|написал\(а\)|написала?|ezt írta|yazdı|写道|寫道)"  # noqa: RUF001 (Cyrillic words)
+    r"\s*[:\uff1a]$",
     re.IGNORECASE,
 )
-# Gmail in languages without a verb: "ср, 30 апр. 2025 г. в 15:19, John <j@x.example>:".
-_ADDRESS_COLON = re.compile(r"[<(\[][^<>()\[\]\s]+@[^<>()\[\]\s]+[>)\]]+\s*[:：]$")
+# Gmail in languages without a verb (Russian: "<weekday>, 30 <month> 2025 ... 15:19,
+# John <j@x.example>:").
+_ADDRESS_COLON = re.compile(r"[<(\[][^<>()\[\]\s]+@[^<>()\[\]\s]+[>)\]]+\s*[:\uff1a]$")
 # Lotus Notes: '"Support" <s@x> schrieb am 03.06.2024 11:13:55:'.
-_WROTE_ON = re.compile(r"\b(?:wrote|schrieb|a écrit)\s+(?:on|am|le)\b.*[:：]$", re.IGNORECASE)
+_WROTE_ON = re.compile(r"\b(?:wrote|schrieb|a écrit)\s+(?:on|am|le)\b.*[:\uff1a]$", re.IGNORECASE)
 # "-----Original Message-----", "-------- Message d'origine --------", "---- On ... wrote ----".
 _SEPARATOR = re.compile(r"^\s*[-=]{3,}\s*[^-=\s].*?[-=]{3,}\s*$")
 _FORWARD_INTRO = re.compile(
@@ -54,7 +55,7 @@ _SENT_FROM = re.compile(
     r"|Enviado desde mi |Enviado do meu |Inviato da |Verzonden (?:vanaf|met) |Skickat från "
     r"|Sendt fra |Wysłano z |Odesláno z )\S.{0,70}$"
 )
-_RULE = re.compile(r"^[—–_]{2,}$")  # a rule of dashes or underscores above a signature
+_RULE = re.compile(r"^[\u2014\u2013_]{2,}$")  # a rule of dashes or underscores above a signature
 _CLOSING_WORDS = (
     r"thanks|thank you|many thanks|thanks again|cheers|best|best regards|kind regards"
     r"|warm regards|regards|sincerely|yours sincerely|yours truly|all the best|best wishes"
@@ -63,7 +64,7 @@ _CLOSING_WORDS = (
     r"|saludos|un saludo|atentamente|cordiali saluti|saluti|distinti saluti"
     r"|met vriendelijke groet(?:en)?|groeten|hartelijke groet(?:en)?|med vänliga hälsningar"
     r"|vänliga hälsningar|hälsningar|mvh|med venlig hilsen|venlig hilsen|hilsen|pozdrawiam"
-    r"|z poważaniem|s pozdravem|s úctou|üdvözlettel|udvozlettel|с уважением|спасибо"
+    r"|z poważaniem|s pozdravem|s úctou|üdvözlettel|udvozlettel|с уважением|спасибо"  # noqa: RUF001 (Cyrillic words)
     r"|atenciosamente|abraços|obrigad[oa]"
 )
 # "Best regards," or "Med venlig hilsen / Kind regards" alone on its line (an emoji may
@@ -138,7 +139,7 @@ def _headers(text: str, lines: list[str]) -> dict[int, tuple[int, bool]]:
         if _FIELD.match(lines[first]):
             if fields >= 2:  # one "Data:" or "Do:" line is the customer's, not a header
                 found.setdefault(first, (last + 1, False))
-        elif block.rstrip().endswith((":", "：")):
+        elif block.rstrip().endswith((":", "\uff1a")):
             found.setdefault(first, (last + 1, True))
         else:
             found.setdefault(first, (last + 1, False))  # "-----Original Message-----"
