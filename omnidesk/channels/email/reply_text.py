@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from bisect import bisect_right
 from email.message import Message
 
 from mailparser_reply.parser import EmailMessage
@@ -81,6 +80,8 @@ _DASH_NAME = re.compile(r"^-[A-ZÀ-Þ][\w.'-]*(?:\s[\w.'-]+){0,3}$")  # "-Abhish
 MAX_SIGNATURE_LINES = 6
 MAX_SIGNATURE_LINE_CHARS = 80
 MIN_WRAPPED_CHARS = 60  # clients wrap quoted lines at 72-78 characters
+MAX_HEADER_LINE_CHARS = 300  # real attribution lines reach about 170
+HEADER_WINDOW_LINES = 8  # a rule, From/Sent/To/Cc/Subject/Date and a wrapped line
 
 
 def new_text(text: str) -> str:
@@ -100,7 +101,7 @@ def _own_lines(text: str) -> list[str]:
     attribution over unquoted history, a "-- " signature or a mobile client's line starts.
     """
     lines = text.split("\n")
-    headers = _headers(text, lines)
+    headers = _headers(lines)
     kept: list[str] = []
     index = 0
     while index < len(lines):
@@ -122,37 +123,51 @@ def _own_lines(text: str) -> list[str]:
     return kept
 
 
-def _headers(text: str, lines: list[str]) -> dict[int, tuple[int, bool]]:
+def _headers(lines: list[str]) -> dict[int, tuple[int, bool]]:
     """Where reply headers start: line index to (index after the header, whether it is
-    an attribution line, after which quoted lines and the customer's own may alternate)."""
+    an attribution line, after which quoted lines and the customer's own may alternate).
+    Quoted lines are dropped anyway, and overlong ones are never a header (which also
+    keeps the header patterns' backtracking short)."""
     found: dict[int, tuple[int, bool]] = {}
-    starts = [0]
-    for line in lines[:-1]:
-        starts.append(starts[-1] + len(line) + 1)
-    for match in _LIBRARY_HEADERS.finditer(text):
-        block = match.group().strip("\n")
-        if not block.strip():
-            continue
-        first = bisect_right(starts, match.start() + match.group().index(block)) - 1
-        last = bisect_right(starts, match.start() + len(match.group().rstrip("\n")) - 1) - 1
-        fields = sum(1 for part in block.split("\n") if _FIELD.match(part))
-        if _FIELD.match(lines[first]):
-            if fields >= 2:  # one "Data:" or "Do:" line is the customer's, not a header
-                found.setdefault(first, (last + 1, False))
-        elif block.rstrip().endswith((":", "\uff1a")):
-            found.setdefault(first, (last + 1, True))
-        else:
-            found.setdefault(first, (last + 1, False))  # "-----Original Message-----"
     for index, line in enumerate(lines):
-        if index in found or _quoted(line):
-            continue
-        if _SEPARATOR.match(line) or _FORWARD_INTRO.match(line.strip()):
-            found[index] = (index + 1, False)
-        elif _attribution(line):
-            found[index] = (index + 1, True)
-        elif index + 1 < len(lines) and _wrapped_attribution(line, lines[index + 1]):
-            found[index] = (index + 2, True)
+        if line.strip() and not _quoted(line) and len(line) <= MAX_HEADER_LINE_CHARS:
+            header = _library_header(lines, index) or _own_header(lines, index)
+            if header is not None:
+                found[index] = header
     return found
+
+
+def _library_header(lines: list[str], index: int) -> tuple[int, bool] | None:
+    """A header mail-parser-reply knows, starting at ``lines[index]``."""
+    window: list[str] = []
+    for line in lines[index : index + HEADER_WINDOW_LINES]:
+        if len(line) > MAX_HEADER_LINE_CHARS:
+            break
+        window.append(line)
+    if not any(c in "".join(window[:2]) for c in ":\uff1a") and "Original" not in window[0]:
+        return None  # every header it knows has a colon or "Original Message" up front
+    match = _LIBRARY_HEADERS.match("\n".join(window))
+    block = match.group().rstrip("\n") if match else ""
+    if not block.strip():
+        return None
+    end = index + block.count("\n") + 1
+    if _FIELD.match(lines[index]):
+        fields = sum(1 for part in block.split("\n") if _FIELD.match(part))
+        return (end, False) if fields >= 2 else None  # one "Data:" line is the customer's
+    return end, block.rstrip().endswith((":", "\uff1a"))
+
+
+def _own_header(lines: list[str], index: int) -> tuple[int, bool] | None:
+    """A separator line or an attribution in a language or shape the library misses."""
+    line = lines[index]
+    if _SEPARATOR.match(line) or _FORWARD_INTRO.match(line.strip()):
+        return index + 1, False
+    if _attribution(line):
+        return index + 1, True
+    following = lines[index + 1] if index + 1 < len(lines) else ""
+    if len(following) <= MAX_HEADER_LINE_CHARS and _wrapped_attribution(line, following):
+        return index + 2, True
+    return None
 
 
 def _attribution(line: str) -> bool:

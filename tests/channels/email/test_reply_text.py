@@ -137,3 +137,10 @@ def test_text_is_cleaned_and_bounded() -> None:
     assert new_text("  \n ") == ""
     long = new_text("a" * (MAX_TEXT_CHARS + 10))
     assert len(long) < MAX_TEXT_CHARS + 30 and long.endswith("[message truncated]")
+
+
+def test_an_overlong_line_is_never_taken_for_a_header() -> None:
+    # main ran the header patterns over the whole text: a 90,000-character line of
+    # "On " backtracked for minutes; header candidates are now bounded lines.
+    text = "On " * 30_000 + "wrote:\n> quoted"
+    assert new_text(text).startswith("On On On")
