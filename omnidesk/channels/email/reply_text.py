@@ -41,18 +41,37 @@ _WROTE = re.compile(
 _ADDRESS_COLON = re.compile(r"[<(\[][^<>()\[\]\s]+@[^<>()\[\]\s]+[>)\]]+\s*[:\uff1a]$")
 # Lotus Notes: '"Support" <s@x> schrieb am 03.06.2024 11:13:55:'.
 _WROTE_ON = re.compile(r"\b(?:wrote|schrieb|a écrit)\s+(?:on|am|le)\b.*[:\uff1a]$", re.IGNORECASE)
-# "-----Original Message-----", "-------- Message d'origine --------", "---- On ... wrote ----".
-_SEPARATOR = re.compile(r"^\s*[-=]{3,}\s*[^-=\s].*?[-=]{3,}\s*$")
+# "-----Original Message-----", "-------- Message d'origine --------", "---- On ... wrote ----";
+# a rule around other words ("=== Step 1 ===") is the customer's own formatting.
+_SEPARATOR = re.compile(r"^\s*[-=]{3,}\s*(?P<words>[^-=\s].*?)\s*[-=]{3,}\s*$")
+_SEPARATOR_WORDS = re.compile(
+    r"original message|forwarded message|message d'origine|message transféré"
+    r"|oprindelig (?:besked|meddelelse)|ursprüngliche nachricht|weitergeleitete nachricht"
+    r"|mensaje (?:original|reenviado)|mensagem (?:original|encaminhada)"
+    r"|messaggio (?:originale|inoltrato)|oorspronkelijk bericht|doorgestuurd bericht"
+    r"|ursprungligt meddelande|vidarebefordrat meddelande"
+    r"|wiadomość oryginalna|původní zpráva|eredeti üzenet",
+    re.IGNORECASE,
+)
+# A date or a time in an attribution line: "2024", "11:13", "17.50".
+_DATEISH = re.compile(r"(?<!\d)(?:19|20)\d{2}(?!\d)|(?<!\d)\d{1,2}[:.]\d{2}(?!\d)")
 _FORWARD_INTRO = re.compile(
     r"^(?:Begin forwarded message|Anfang der weitergeleiteten (?:E-Mail|Nachricht)"
     r"|Début du message réexpédié|Inicio del mensaje reenviado)\s*:$"
 )
-# What mobile clients append below the text: the end of what the customer typed.
-_SENT_FROM = re.compile(
-    r"^(?:Sent from (?:my )?|Get Outlook for |Download Outlook for |Sent with |Gesendet von "
-    r"|Von meinem .{1,30} gesendet|Envoyé de mon |Envoyé depuis |Télécharger Outlook pour "
-    r"|Enviado desde mi |Enviado do meu |Inviato da |Verzonden (?:vanaf|met) |Skickat från "
-    r"|Sendt fra |Wysłano z |Odesláno z )\S.{0,70}$"
+# What mobile clients append below the text: the end of what the customer typed. "Sent
+# from my <device>" always; "Sent from <app>" when the app is named in a few words or a link
+# ("Sent from the warehouse on Monday." is the customer's sentence).
+_SENT_FROM_MY = re.compile(
+    r"^(?:Sent from my|Von meinem .{1,30} gesendet|Gesendet von meinem|Envoyé de mon"
+    r"|Envoyé depuis mon|Enviado desde mi|Enviado do meu|Inviato dal mio|Verzonden vanaf mijn"
+    r"|Skickat från min|Sendt fra min|Wysłano z mojego|Odesláno z mého)\b.{0,60}$"
+)
+_SENT_FROM_APP = re.compile(
+    r"^(?:Sent from|Sent with|Sent via|Get Outlook for|Download Outlook for|Gesendet von"
+    r"|Gesendet mit|Envoyé de|Envoyé depuis|Télécharger Outlook pour|Enviado desde|Enviado do"
+    r"|Inviato da|Verzonden met|Verzonden vanaf|Skickat från|Sendt fra|Wysłano z|Odesláno z)"
+    r"\s(?P<app>.{1,80})$"
 )
 _RULE = re.compile(r"^[\u2014\u2013_]{2,}$")  # a rule of dashes or underscores above a signature
 _CLOSING_WORDS = (
@@ -113,7 +132,7 @@ def _own_lines(text: str) -> list[str]:
                 break  # the rest is history that was not quoted with ">"
             index = end
             continue
-        if line in ("--", "-- ") or _SENT_FROM.match(line.strip()):
+        if line in ("--", "-- ") or _sent_from(line.strip()):
             break
         if not _quoted(line) and not _wrapped_quote(lines, index):
             kept.append(line)
@@ -160,7 +179,7 @@ def _library_header(lines: list[str], index: int) -> tuple[int, bool] | None:
 def _own_header(lines: list[str], index: int) -> tuple[int, bool] | None:
     """A separator line or an attribution in a language or shape the library misses."""
     line = lines[index]
-    if _SEPARATOR.match(line) or _FORWARD_INTRO.match(line.strip()):
+    if _separator(line) or _FORWARD_INTRO.match(line.strip()):
         return index + 1, False
     if _attribution(line):
         return index + 1, True
@@ -170,10 +189,28 @@ def _own_header(lines: list[str], index: int) -> tuple[int, bool] | None:
     return None
 
 
+def _separator(line: str) -> bool:
+    match = _SEPARATOR.match(line)
+    if match is None:
+        return False
+    words = match.group("words")
+    return bool(_SEPARATOR_WORDS.search(words) or (_DATEISH.search(words) and "wrote" in words))
+
+
+def _sent_from(line: str) -> bool:
+    if _SENT_FROM_MY.match(line):
+        return True
+    match = _SENT_FROM_APP.match(line)
+    if match is None:
+        return False
+    app = match.group("app")
+    return "http" in app or (len(app.split()) <= 4 and not app.endswith((".", "!", "?", ",")))
+
+
 def _attribution(line: str) -> bool:
     """An "On <date>, <who> wrote:" line in any language we know."""
     text = line.strip()
-    if not any(c.isdigit() for c in text) and "@" not in text:
+    if not _DATEISH.search(text):
         return False
     return bool(_WROTE.search(text) or _WROTE_ON.search(text) or _ADDRESS_COLON.search(text))
 
@@ -212,7 +249,12 @@ def _without_signature(lines: list[str]) -> list[str]:
         if _RULE.match(line) or (tail and _CLOSING.match(line)):
             lines = _rstrip_blank(lines[:index])
             return _without_signature(lines)
-        if not tail and index > 0 and (_CLOSING_AND_NAME.match(line) or _DASH_NAME.match(line)):
+        after_blank = index > 0 and not lines[index - 1].strip()
+        if (
+            not tail
+            and index > 0
+            and (_CLOSING_AND_NAME.match(line) or (after_blank and _DASH_NAME.match(line)))
+        ):
             return _rstrip_blank(lines[:index])
     return lines
 

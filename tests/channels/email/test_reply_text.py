@@ -121,6 +121,20 @@ def test_the_customers_lines_are_kept_wherever_they_stand() -> None:
     assert new_text(text) == "Hi,\n\nThe Aurora 2.\n\nSince the update."
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        "My order:\n=== Step 1 ===\nI opened the box.\n=== Step 2 ===\nIt was empty.",
+        "Sent from the warehouse on Monday.\nIt still has not arrived.",
+        "Send 2 copies to <jane@customer.example>:\nthe invoice and the receipt.",
+        "Prices:\n-Apple\n-Pear",
+        "I wrote:\nthe lamp is broken.\nPlease call me.",
+    ],
+)
+def test_the_customers_own_lines_that_look_like_markers_stay(text: str) -> None:
+    assert new_text(text) == text
+
+
 def test_one_field_like_line_of_the_customer_is_no_header_block() -> None:
     text = "Data: the export is empty.\nDo: I restarted twice.\n\nWhat else can I try?"
     assert new_text(text) == text
