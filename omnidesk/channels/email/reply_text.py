@@ -96,6 +96,7 @@ _CLOSING_AND_NAME = re.compile(
     re.IGNORECASE,
 )
 _DASH_NAME = re.compile(r"^-[A-ZÀ-Þ][\w.'-]*(?:\s[\w.'-]+){0,3}$")  # "-Abhishek Kona"
+_PS = re.compile(r"^p\.?\s?s\b", re.IGNORECASE)  # "P.S. my order number is 4711"
 MAX_SIGNATURE_LINES = 6
 MAX_SIGNATURE_LINE_CHARS = 80
 MIN_WRAPPED_CHARS = 60  # clients wrap quoted lines at 72-78 characters
@@ -241,27 +242,30 @@ def _without_signature(lines: list[str]) -> list[str]:
     a closing with the name block below it ("Best regards," / "Jane Doe" / "ACME"), or a
     usenet "-Name". Words in the middle of the text never end it."""
     lines = _rstrip_blank(lines)
-    for index in range(len(lines) - 1, -1, -1):
-        line = lines[index].strip()
-        tail = [x.strip() for x in lines[index + 1 :] if x.strip()]
-        if not _short_block(tail):
-            break
-        if _RULE.match(line) or (tail and _CLOSING.match(line)):
-            lines = _rstrip_blank(lines[:index])
-            return _without_signature(lines)
-        after_blank = index > 0 and not lines[index - 1].strip()
-        if (
-            not tail
-            and index > 0
-            and (_CLOSING_AND_NAME.match(line) or (after_blank and _DASH_NAME.match(line)))
-        ):
-            return _rstrip_blank(lines[:index])
+    while (start := _signature_start(lines)) is not None:
+        lines = _rstrip_blank(lines[:start])
     return lines
 
 
+def _signature_start(lines: list[str]) -> int | None:
+    for index in range(len(lines) - 1, 0, -1):
+        line = lines[index].strip()
+        tail = [x.strip() for x in lines[index + 1 :] if x.strip()]
+        if not _short_block(tail):
+            return None
+        if _RULE.match(line) or (tail and _CLOSING.match(line)):
+            return index
+        after_blank = not lines[index - 1].strip()
+        if not tail and (_CLOSING_AND_NAME.match(line) or (after_blank and _DASH_NAME.match(line))):
+            return index
+    return None
+
+
 def _short_block(tail: list[str]) -> bool:
+    """Whether ``tail`` can be a name block: a few short lines, no question, no P.S."""
     return len(tail) <= MAX_SIGNATURE_LINES and all(
-        len(x) <= MAX_SIGNATURE_LINE_CHARS and not x.endswith("?") for x in tail
+        len(x) <= MAX_SIGNATURE_LINE_CHARS and not x.endswith("?") and not _PS.match(x)
+        for x in tail
     )
 
 

@@ -79,6 +79,11 @@ def test_a_flowed_reply_below_the_quote_is_not_glued_to_it() -> None:
         ("It broke.\n\nThanks, Jane", "It broke."),
         ("It broke.\n\n-Jane", "It broke."),
         ("Thanks!", "Thanks!"),
+        (  # a P.S. after the name is the customer's again
+            "It broke.\n\nBest,\nJane\n\nP.S. my order number is 4711",
+            "It broke.\n\nBest,\nJane\n\nP.S. my order number is 4711",
+        ),
+        ("It broke.\n\n" + "__\n" * 5000 + "Jane", "It broke."),
     ],
 )
 def test_only_a_signature_at_the_very_end_is_removed(text: str, expected: str) -> None:
