@@ -11,7 +11,6 @@ answer.
 from __future__ import annotations
 
 import re
-import unicodedata
 from dataclasses import dataclass
 from email import policy
 from email.headerregistry import Address
@@ -20,9 +19,9 @@ from email.parser import BytesParser
 from email.utils import getaddresses
 
 import html2text
-from mailparser_reply import EmailReplyParser
 
 from omnidesk.channels.email.automated import automated_reason, looked_at
+from omnidesk.channels.email.reply_text import _C1, _CONTROL, _from_cp1252, _unflow, new_text
 from omnidesk.channels.email.threads import (
     Thread,
     clean_subject,
@@ -32,21 +31,14 @@ from omnidesk.channels.email.threads import (
 )
 
 MAX_ADDRESS_CHARS = 254  # RFC 5321's limit on a forward path
-MAX_TEXT_CHARS = 50_000
 MAX_FILENAME_CHARS = 150
-# The languages whose reply headers ("On ... wrote:", "Am ... schrieb:") and signature
-# phrases mail-parser-reply recognises for us.
-REPLY_LANGUAGES = ["en", "de", "fr", "es", "it", "nl", "sv", "da", "pl", "cs"]
 # After these fallbacks a body always decodes: latin-1 maps every byte.
 _FALLBACK_CHARSETS = ("utf-8", "cp1252", "latin-1")
 # Mail labelled ISO-8859-1 is nearly always Windows-1252 (curly quotes, dashes, the
 # euro sign at 0x80-0x9F); browsers and mail clients read it so (WHATWG Encoding).
 _READ_AS_CP1252 = frozenset({"iso-8859-1", "iso8859-1", "latin-1", "latin1", "l1", "us-ascii"})
 
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
-_C1 = re.compile(r"[\x80-\x9f]")
 _SPACE = re.compile(r"\s+")
-_BLANK_LINES = re.compile(r"\n{3,}")
 
 
 # Real mail nests a handful of levels (a forward of a reply with attachments: about six).
@@ -271,26 +263,6 @@ def decode_bytes(data: bytes, charset: str | None) -> str:
     return data.decode("latin-1", "replace")  # unreachable: latin-1 decodes any byte
 
 
-def _unflow(part: Message, text: str) -> str:
-    """Undo RFC 3676 format=flowed: a line ending in a space continues on the next."""
-    if str(part.get_param("format", "", header="content-type")).lower() != "flowed":
-        return text
-    delsp = str(part.get_param("delsp", "", header="content-type")).lower() == "yes"
-    out: list[str] = []
-    carry = ""
-    for line in text.replace("\r\n", "\n").split("\n"):
-        if line.startswith(" "):
-            line = line[1:]  # space-stuffing
-        if line.endswith(" ") and line != "-- ":
-            carry += line[:-1] if delsp else line
-            continue
-        out.append(carry + line)
-        carry = ""
-    if carry:
-        out.append(carry)
-    return "\n".join(out)
-
-
 def html_to_text(html: str) -> str:
     """An HTML mail body as readable text (html2text's Markdown-flavoured output)."""
     converter = html2text.HTML2Text()
@@ -300,39 +272,6 @@ def html_to_text(html: str) -> str:
     converter.unicode_snob = True
     text = converter.handle(html)
     return "\n".join(line.rstrip() for line in text.replace("\xa0", " ").split("\n"))
-
-
-def new_text(text: str) -> str:
-    """What the customer wrote this time: quoted history, reply headers and signature
-    removed. A mail that is nothing but a quote (a bare forward) keeps its full text."""
-    full = _clean_text(text)
-    if not full:
-        return ""
-    lines = full.split("\n")
-    for index, line in enumerate(lines):
-        # "-- " is the RFC 3676 signature separator; mail-parser-reply misses it.
-        if line in ("-- ", "--") and index > 0:
-            lines = lines[:index]
-            break
-    without_signature = "\n".join(lines)
-    replies = EmailReplyParser(languages=list(REPLY_LANGUAGES)).read(without_signature).replies
-    latest = replies[0].body if replies else without_signature
-    kept = [line for line in latest.split("\n") if not line.lstrip().startswith(">")]
-    result = _BLANK_LINES.sub("\n\n", "\n".join(kept)).strip()
-    return _truncate(result or full)
-
-
-def _clean_text(text: str) -> str:
-    text = text.replace("\r\n", "\n").replace("\r", "\n")
-    text = _CONTROL.sub("", _C1.sub(_from_cp1252, unicodedata.normalize("NFC", text)))
-    text = "\n".join(line.rstrip() for line in text.split("\n"))
-    return _BLANK_LINES.sub("\n\n", text).strip()
-
-
-def _truncate(text: str) -> str:
-    if len(text) <= MAX_TEXT_CHARS:
-        return text
-    return text[:MAX_TEXT_CHARS].rstrip() + "\n[message truncated]"
 
 
 # -- attachments ---------------------------------------------------------------------------
@@ -384,12 +323,3 @@ def _one_line(value: str) -> str:
     """A header value as one clean line (safe in a reply's headers and in the database)."""
     value = _C1.sub(_from_cp1252, value.encode("utf-8", "replace").decode("utf-8"))
     return _SPACE.sub(" ", _CONTROL.sub("", value)).strip()
-
-
-def _from_cp1252(match: re.Match[str]) -> str:
-    # An RFC 2047 word labelled ISO-8859-1 decodes 0x80-0x9F to C1 controls; the
-    # sender meant Windows-1252 (see _READ_AS_CP1252). Undefined bytes are dropped.
-    try:
-        return bytes([ord(match.group())]).decode("cp1252")
-    except UnicodeDecodeError:
-        return ""
