@@ -3,18 +3,16 @@ to show the offset moves only past what was committed."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from aiohttp.test_utils import TestClient
 
-from omnidesk.bot.app import create_app
 from omnidesk.channels import InboundMessage, InboundResult
 from omnidesk.channels.telegram import TelegramChannel
 from omnidesk.channels.telegram.polling import Poller
-from omnidesk.config import Settings
 from tests.channels.telegram.conftest import (
     CHAT_ID,
     WEBHOOK,
@@ -28,18 +26,6 @@ from tests.channels.telegram.fakeapi import FakeTelegram
 
 def offsets(tg: FakeTelegram) -> list[int | None]:
     return [p.get("offset") for p in tg.to("getUpdates")]
-
-
-@pytest.fixture
-async def polling_client(
-    tg: FakeTelegram, aiohttp_client: Callable[..., Any], settings: Settings, db: object
-) -> TestClient[Any, Any]:
-    # Asking for ``tg`` first keeps the fake API up until the app has stopped polling.
-    tg.webhook_url = "https://old.example.com/hook"  # left over: getUpdates would be refused
-    settings.telegram = telegram_settings(tg, mode="polling", webhook_secret=None)
-    assert settings.telegram.enabled
-    client: TestClient[Any, Any] = await aiohttp_client(create_app(settings))
-    return client
 
 
 async def test_polling_mode_answers_and_advances_the_offset(
