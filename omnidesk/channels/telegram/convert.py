@@ -66,7 +66,7 @@ def unreadable(data: Mapping[str, Any], reason: str) -> Incoming | Ignored:
     chat_id = chat.get("id")
     sender = str(chat_id) if isinstance(chat_id, int) and not isinstance(chat_id, bool) else ""
     words = body.get("data") if kind == "callback_query" else None
-    words = words or message.get("text") or message.get("caption")
+    words = words or message.get("text") or message.get("caption") or _what(message)
     update_id = data.get("update_id")
     raw: dict[str, Any] = {"update_id": update_id, "update": dict(data)}
     if sender:
@@ -90,6 +90,36 @@ def _body(data: Mapping[str, Any]) -> tuple[str | None, Mapping[str, Any]]:
         if key != "update_id":
             return key, _mapping(value)
     return None, {}
+
+
+# What a message without words holds, named as ``content.describe`` names it.
+_KINDS = (
+    ("sticker", "Sticker", "emoji"),
+    ("venue", "Venue", "title"),
+    ("location", "Location", None),
+    ("contact", "Contact", "first_name"),
+    ("poll", "Poll", "question"),
+    ("dice", "Dice", "emoji"),
+    ("voice", "Voice message", None),
+    ("video_note", "Video message", None),
+    ("audio", "Audio", "title"),
+    ("animation", "GIF", None),
+    ("game", "Game", "title"),
+    ("document", "File", "file_name"),
+    ("photo", "Photo", None),
+    ("video", "Video", None),
+)
+
+
+def _what(message: Mapping[str, Any]) -> str:
+    for key, label, detail in _KINDS:
+        if key in message:
+            value = _mapping(message[key]).get(detail) if detail else None
+            if not isinstance(value, str) or not value:
+                return f"[{label}]"
+            # An emoji goes with its label as in "[Sticker 😀]"; a name after a colon.
+            return f"[{label} {value}]" if key in ("sticker", "dice") else f"[{label}: {value}]"
+    return ""
 
 
 def _mapping(value: object) -> Mapping[str, Any]:
