@@ -136,7 +136,14 @@ class Poller:
                 if isinstance(exc, TelegramError):
                     log.warning("telegram polling failed (%s); retrying in %.1fs", exc, delay)
                 else:
-                    log.exception("telegram update handling failed; retrying in %.1fs", delay)
+                    # Its text may quote the customer's words (a database error quotes
+                    # the row): the name here, the whole of it only at DEBUG.
+                    log.error(
+                        "telegram update handling failed (%s); retrying in %.1fs",
+                        type(exc).__name__,
+                        delay,
+                    )
+                    log.debug("telegram update handling failed", exc_info=True)
                 await asyncio.sleep(delay)
                 continue
             failures = 0
