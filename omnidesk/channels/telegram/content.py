@@ -75,7 +75,7 @@ def _media_label(message: Message) -> tuple[str, dict[str, Any]]:
         return f"[Video message {_duration(message.video_note)}]", {}
     if message.audio is not None:
         audio = message.audio
-        name = " - ".join(p for p in (audio.performer, audio.title) if p) or audio.file_name
+        name = _joined(" - ", audio.performer, audio.title) or audio.file_name
         return (f"[Audio: {name}]" if name else "[Audio]"), {}
     if message.animation is not None:
         return "[GIF]", {}
@@ -112,32 +112,27 @@ def _location(location: Location) -> tuple[str, dict[str, Any]]:
     return f"[{kind} {point} {_map_link(location)}]", {"location": _location_raw(location)}
 
 
+def _fields(item: object, names: tuple[str, ...]) -> dict[str, Any]:
+    return {name: getattr(item, name) for name in names}
+
+
+def _joined(separator: str, *parts: str | None) -> str:
+    return separator.join(p for p in parts if p)
+
+
 def _venue(venue: Venue) -> tuple[str, dict[str, Any]]:
-    where = ", ".join(p for p in (venue.title, venue.address) if p)
-    raw = {
-        "venue": {
-            "title": venue.title,
-            "address": venue.address,
-            "foursquare_id": venue.foursquare_id,
-            "google_place_id": venue.google_place_id,
-            **_location_raw(venue.location),
-        }
-    }
+    where = _joined(", ", venue.title, venue.address)
+    names = ("title", "address", "foursquare_id", "google_place_id")
+    raw = {"venue": {**_fields(venue, names), **_location_raw(venue.location)}}
     return f"[Venue: {where} {_map_link(venue.location)}]", raw
 
 
 def _contact(contact: Contact) -> tuple[str, dict[str, Any]]:
-    name = " ".join(p for p in (contact.first_name, contact.last_name) if p)
-    shown = " ".join(p for p in (name, contact.phone_number) if p)
-    raw = {
-        "contact": {
-            "first_name": contact.first_name,
-            "last_name": contact.last_name,
-            "phone_number": contact.phone_number,
-            "user_id": contact.user_id,
-        }
+    name = _joined(" ", contact.first_name, contact.last_name)
+    names = ("first_name", "last_name", "phone_number", "user_id")
+    return f"[Contact: {_joined(' ', name, contact.phone_number)}]", {
+        "contact": _fields(contact, names)
     }
-    return f"[Contact: {shown}]", raw
 
 
 def _poll(poll: Poll) -> tuple[str, dict[str, Any]]:
