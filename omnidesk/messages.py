@@ -75,6 +75,7 @@ _TEXT_FIELDS = (
     "subject",
     "replaces",
     "reply_to",
+    "unreadable",
 )
 
 
@@ -117,6 +118,10 @@ class InboundMessage:
     ticket_ref: int | None = None
     # Sent by a machine (auto-reply, bounce): stored, never answered, so bots cannot loop.
     automated: bool = False
+    # Why the channel could not read this delivery (a payload its platform library
+    # rejects). It is kept, never handed to the router: the inbox parks it with this
+    # reason, with whatever the channel could still make out (sender, text) alongside.
+    unreadable: str | None = None
 
     def __post_init__(self) -> None:
         # Whatever the channel, the message is made storable before it is acknowledged:

@@ -2,9 +2,9 @@
 the platform is acknowledged, then worked off in arrival order per conversation.
 
 This module orchestrates; the rows change through helpdesk actions. One error path: a
-payload that cannot be decoded, or a router error, parks the row at once (a transient
-database error is retried a bounded number of times first), the timeline says why, and
-the conversation goes to a person."""
+payload that cannot be decoded, one its channel marked unreadable, or a router error,
+parks the row at once (a transient database error is retried a bounded number of times
+first), the timeline says why, and the conversation goes to a person."""
 
 from __future__ import annotations
 
@@ -154,6 +154,10 @@ class Inbox:
             # Retrying cannot fix a payload we cannot read: park it at once.
             log.exception("inbox item %s cannot be decoded", item.id)
             await self._park(item, f"undecodable payload: {_describe(exc)}")
+            return True
+        if inbound.unreadable:
+            # The channel kept what it could not read so nothing is lost: park it.
+            await self._park(item, f"unreadable {inbound.channel} payload: {inbound.unreadable}")
             return True
         try:
             prepared = await self._router.prepare(inbound)

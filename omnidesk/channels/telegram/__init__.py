@@ -9,7 +9,8 @@ from __future__ import annotations
 from omnidesk.channels.base import Channel, OnMessage
 from omnidesk.channels.telegram.callbacks import CallbackCodec
 from omnidesk.channels.telegram.channel import TelegramChannel
-from omnidesk.channels.telegram.inbound import NAME, message_key, parse_update
+from omnidesk.channels.telegram.convert import convert
+from omnidesk.channels.telegram.inbound import NAME, Ignored, Incoming, message_key, parse_update
 from omnidesk.channels.telegram.webhook import SECRET_HEADER, WEBHOOK_PATH
 from omnidesk.config import Settings
 
@@ -24,7 +25,10 @@ __all__ = [
     "SECRET_HEADER",
     "WEBHOOK_PATH",
     "CallbackCodec",
+    "Ignored",
+    "Incoming",
     "TelegramChannel",
+    "convert",
     "create_channel",
     "message_key",
     "parse_update",

@@ -10,12 +10,13 @@ import asyncio
 import contextlib
 import dataclasses
 import logging
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from types import MappingProxyType
+from typing import Any
 
 from aiohttp import web
-from telegram import Bot, Message, Update
+from telegram import Bot, Message
 from telegram.error import TelegramError
 
 from omnidesk.channels.base import (
@@ -27,16 +28,11 @@ from omnidesk.channels.base import (
     OutboundMessage,
 )
 from omnidesk.channels.telegram.callbacks import CallbackCodec
+from omnidesk.channels.telegram.convert import convert
 from omnidesk.channels.telegram.files import FileStore, Skipped
-from omnidesk.channels.telegram.inbound import (
-    ALLOWED_UPDATES,
-    NAME,
-    Incoming,
-    message_key,
-    parse_update,
-)
+from omnidesk.channels.telegram.inbound import ALLOWED_UPDATES, NAME, Ignored, Incoming, message_key
 from omnidesk.channels.telegram.outbound import receipt_for, render
-from omnidesk.channels.telegram.polling import Poller, backoff
+from omnidesk.channels.telegram.polling import Poller, UpdateSource, backoff
 from omnidesk.channels.telegram.webhook import SECRET_HEADER, WEBHOOK_PATH, read_update, refusal
 from omnidesk.config import TelegramSettings
 
@@ -85,8 +81,9 @@ class TelegramChannel:
         self._bot = Bot(token, base_url=settings.api_base_url, base_file_url=settings.file_base_url)
         self._codec = CallbackCodec()
         self._files = FileStore(self._bot, uploads_dir, settings.max_file_bytes, token.encode())
+        self._updates = UpdateSource(self._bot.base_url)
         self._poller = Poller(
-            self._bot,
+            self._updates,
             self.process,
             timeout=poll_timeout,
             retry_base=retry_base,
@@ -136,6 +133,7 @@ class TelegramChannel:
                 await self._task
             self._task = None
         await self._files.stop()
+        await self._updates.close()
         try:
             await self._bot.shutdown()
         except Exception:
@@ -174,30 +172,38 @@ class TelegramChannel:
         )
         if refused is not None:
             return refused
-        update = await read_update(request, self._bot)
+        update = await read_update(request)
         if isinstance(update, web.Response):
             return update
         try:
             await self.process(update)
-        except Exception:
+        except Exception as exc:
             # Not committed: a non-2xx answer makes Telegram deliver the update again.
-            log.exception("telegram update %s was not accepted", update.update_id)
+            # A database error's text can quote the row, the customer's words with it:
+            # the name here, the whole of it only at DEBUG.
+            log.error(
+                "telegram update %s was not accepted (%s)", update["update_id"], type(exc).__name__
+            )
+            log.debug("telegram update %s was not accepted", update["update_id"], exc_info=True)
             return web.json_response({"ok": False, "error": "try again"}, status=500)
         return web.json_response({"ok": True})
 
-    async def process(self, update: Update) -> InboundResult | None:
-        """Convert one update and hand it to ``on_message``; None when it is ignored.
+    async def process(self, update: Mapping[str, Any]) -> InboundResult | None:
+        """Convert one update's JSON and hand it to ``on_message``; None when it is
+        ignored. An update the library cannot read is handed on too, marked unreadable,
+        and parked by the inbox: acknowledged, never lost, never fetched again.
 
         Raises when the message could not be committed, so the platform delivers it again.
         """
-        try:
-            incoming = parse_update(update, self._codec, self._settings.max_file_bytes)
-        except Exception:
-            # A payload we cannot read would come back forever: skip it, loudly.
-            log.exception("telegram update %s could not be converted; skipped", update.update_id)
+        update_id = update.get("update_id")
+        incoming = convert(update, self._codec, self._settings.max_file_bytes, self._bot)
+        if isinstance(incoming, Ignored):
+            log.debug("telegram update %s ignored: %s", update_id, incoming.reason)
             return None
-        if incoming is None:
-            return None
+        if incoming.message.unreadable:
+            # The reason names what the library missed; the customer's words stay out.
+            log.warning("telegram update %s could not be read; parked", update_id)
+            return await self._on_message(incoming.message)
         inbound = await self._with_files(incoming)
         result = await self._on_message(inbound)
         if incoming.callback_query_id is not None:

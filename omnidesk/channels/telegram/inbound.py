@@ -10,7 +10,8 @@ which Telegram makes unique. ``update_id`` alone is not used as the key because 
 may restart its numbering after a week without updates; it is kept in ``raw``.
 
 Only private chats are converted (one chat is one customer); groups, channels and
-service updates are ignored.
+service updates are ignored, each with the reason. What a message says when it is not
+typed text (a sticker, a place, a contact...) comes from ``content.describe``.
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ from telegram import (
 
 from omnidesk.channels.base import Action, InboundMessage
 from omnidesk.channels.telegram.callbacks import CallbackCodec
+from omnidesk.channels.telegram.content import describe
 
 NAME = "telegram"
 # The update kinds we ask Telegram for (setWebhook and getUpdates).
@@ -65,6 +67,14 @@ class Incoming:
     callback_query_id: str | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class Ignored:
+    """An update that is not a customer's message to us, and why (a group, a service
+    message, a kind of update we do not handle)."""
+
+    reason: str
+
+
 def message_key(chat_id: int | str, message_id: int | str) -> str:
     """The dedupe key (and stored external id) of one message in one chat."""
     return f"{chat_id}:{message_id}"
@@ -83,15 +93,19 @@ def parse_message_key(key: str | None) -> tuple[int, int] | None:
         return None
 
 
-def parse_update(update: Update, codec: CallbackCodec, max_file_bytes: int) -> Incoming | None:
-    """The update as one ``Incoming``, or None for an update we do not handle."""
+def parse_update(update: Update, codec: CallbackCodec, max_file_bytes: int) -> Incoming | Ignored:
+    """The update as one ``Incoming``, or ``Ignored`` for an update we do not handle."""
     if update.message is not None:
         return _from_message(update.update_id, update.message, max_file_bytes)
     if update.edited_message is not None:
         return _from_edit(update.update_id, update.edited_message)
     if update.callback_query is not None:
         return _from_callback(update.update_id, update.callback_query, codec)
-    return None
+    kinds = sorted(set(update.to_dict()) - {"update_id"})
+    return Ignored(f"{', '.join(kinds) or 'empty'} update: not a customer's message")
+
+
+NOT_PRIVATE = "not a private chat with the bot"
 
 
 def _private(chat: Chat) -> bool:
@@ -109,16 +123,21 @@ def _sender(user: User | None) -> tuple[str | None, dict[str, Any]]:
     return user.full_name or None, extra
 
 
-def _from_message(update_id: int, message: Message, max_file_bytes: int) -> Incoming | None:
+def _from_message(update_id: int, message: Message, max_file_bytes: int) -> Incoming | Ignored:
     if not _private(message.chat):
-        return None
+        return Ignored(NOT_PRIVATE)
+    files = _files(message, max_file_bytes)
+    content = describe(message)
+    if content is None and not files:
+        return Ignored("a message with nothing a customer wrote or sent (a service message)")
     name, user_raw = _sender(message.from_user)
-    text = message.text or message.caption or ""
+    text = content.text if content is not None else ""
     raw: dict[str, Any] = {
         "update_id": update_id,
         "chat_id": message.chat.id,
         "message_id": message.message_id,
         **user_raw,
+        **(content.raw if content is not None else {}),
     }
     action: str | None = None
     command = _COMMAND.match(text) if message.text else None
@@ -145,19 +164,23 @@ def _from_message(update_id: int, message: Message, max_file_bytes: int) -> Inco
         raw=MappingProxyType(raw),
         reply_to=reply_to,
     )
-    return Incoming(inbound, files=_files(message, max_file_bytes))
+    return Incoming(inbound, files=files)
 
 
-def _from_edit(update_id: int, message: Message) -> Incoming | None:
+def _from_edit(update_id: int, message: Message) -> Incoming | Ignored:
     if not _private(message.chat):
-        return None
+        return Ignored(NOT_PRIVATE)
+    if message.location is not None and not (message.text or message.caption):
+        # A live location sends an edit each time it moves: not a new fact to record.
+        return Ignored("a live location moved")
+    content = describe(message)
     name, user_raw = _sender(message.from_user)
     original = message_key(message.chat.id, message.message_id)
     inbound = InboundMessage(
         channel=NAME,
         sender_id=str(message.chat.id),
         dedupe_key=f"{original}:edit:{update_id}",
-        text=(message.text or message.caption or "").strip(),
+        text=(content.text if content is not None else "").strip(),
         sender_name=name,
         received_at=message.edit_date or message.date,
         raw=MappingProxyType(
@@ -174,12 +197,18 @@ def _from_edit(update_id: int, message: Message) -> Incoming | None:
     return Incoming(inbound)
 
 
-def _from_callback(update_id: int, query: CallbackQuery, codec: CallbackCodec) -> Incoming | None:
-    if query.data is None:  # a game button: not ours
-        return None
+def _from_callback(
+    update_id: int, query: CallbackQuery, codec: CallbackCodec
+) -> Incoming | Ignored:
+    if query.data is None:
+        return Ignored("a game button: not ours")
     shown: MaybeInaccessibleMessage | None = query.message
+    if shown is None and query.inline_message_id is not None:
+        # We never send messages in inline mode: a button there belongs to another bot
+        # flow, and the chat it was pressed in is not one with us.
+        return Ignored("a button on an inline message, not in a chat with the bot")
     if shown is not None and not _private(shown.chat):
-        return None
+        return Ignored(NOT_PRIVATE)
     chat_id = shown.chat.id if shown is not None else query.from_user.id
     payload = codec.decode(query.data)
     label = _button_label(shown, query.data)
@@ -239,10 +268,14 @@ def _files(message: Message, max_bytes: int) -> tuple[FileRef, ...]:
         ("video", message.video),
         ("audio", message.audio),
         ("voice", message.voice),
+        ("video_note", message.video_note),
     ):
         if item is None:
             continue
-        content_type = item.mime_type or "application/octet-stream"
+        # A video note has no MIME type of its own: Telegram always makes it MPEG-4.
+        content_type = getattr(item, "mime_type", None) or (
+            "video/mp4" if kind == "video_note" else "application/octet-stream"
+        )
         default = f"{kind}_{message.message_id}{mimetypes.guess_extension(content_type) or ''}"
         filename = safe_filename(getattr(item, "file_name", None)) or default
         refs.append(

@@ -108,6 +108,25 @@ async def client(
     yield await aiohttp_client(create_app(tg_settings))
 
 
+@pytest.fixture
+async def polling_client(
+    tg: FakeTelegram, aiohttp_client: Callable[..., Any], settings: Settings, db: object
+) -> TestClient[Any, Any]:
+    """The real app in long-polling mode against the local Bot API server."""
+    # Asking for ``tg`` first keeps the fake API up until the app has stopped polling.
+    tg.webhook_url = "https://old.example.com/hook"  # left over: getUpdates would be refused
+    settings.telegram = telegram_settings(tg, mode="polling", webhook_secret=None)
+    assert settings.telegram.enabled
+    polling: TestClient[Any, Any] = await aiohttp_client(create_app(settings))
+    return polling
+
+
+def fixture(path: str) -> dict[str, Any]:
+    """A corpus update by its path under ``tests/fixtures/telegram``."""
+    data: dict[str, Any] = json.loads((FIXTURES / path).read_text(encoding="utf-8"))
+    return data
+
+
 async def post_update(
     client: TestClient[Any, Any], update: dict[str, Any], secret: str | None = SECRET
 ) -> int:

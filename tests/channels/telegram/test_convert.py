@@ -8,7 +8,6 @@ import datetime as dt
 from typing import Any
 
 import pytest
-from telegram import Update
 from telegram.error import (
     BadRequest,
     ChatMigrated,
@@ -21,22 +20,22 @@ from telegram.error import (
 )
 
 from omnidesk.channels import Action, Button, Citation, OutboundMessage
-from omnidesk.channels.telegram import CallbackCodec, parse_update
+from omnidesk.channels.telegram import CallbackCodec, Ignored, Incoming, convert
 from omnidesk.channels.telegram.callbacks import MAX_CALLBACK_BYTES
-from omnidesk.channels.telegram.inbound import Incoming, safe_filename
+from omnidesk.channels.telegram.inbound import safe_filename
 from omnidesk.channels.telegram.outbound import receipt_for, render, split_text
 from tests.channels.telegram.conftest import CHAT_ID, load
 
 MAX_FILE = 20_000
 
 
-def parse(data: dict[str, Any], codec: CallbackCodec | None = None) -> Incoming | None:
-    return parse_update(Update.de_json(data, None), codec or CallbackCodec(), MAX_FILE)
+def parse(data: dict[str, Any], codec: CallbackCodec | None = None) -> Incoming | Ignored:
+    return convert(data, codec or CallbackCodec(), MAX_FILE)
 
 
 def parsed(name: str, codec: CallbackCodec | None = None) -> Incoming:
     incoming = parse(load(name), codec)
-    assert incoming is not None
+    assert isinstance(incoming, Incoming)
     return incoming
 
 
@@ -79,7 +78,7 @@ def test_redelivered_update_has_the_same_key_and_an_edit_does_not() -> None:
     second_edit_data = load("edited_message")
     second_edit_data["update_id"] += 10
     second_edit = parse(second_edit_data)
-    assert second_edit is not None
+    assert isinstance(second_edit, Incoming)
     keys = {first.dedupe_key, edit.dedupe_key, second_edit.message.dedupe_key}
     assert len(keys) == 3
 
@@ -100,7 +99,7 @@ def test_press_of_a_hash_this_process_does_not_know_arrives_as_its_label() -> No
     markup["inline_keyboard"] = [[{"text": "A very long article title", "callback_data": "h:x"}]]
     data["callback_query"]["data"] = "h:x"
     incoming = parse(data)
-    assert incoming is not None
+    assert isinstance(incoming, Incoming)
     assert incoming.message.action is None
     assert incoming.message.text == "A very long article title"
 
@@ -131,7 +130,8 @@ def test_reply_names_the_answered_message() -> None:
 
 @pytest.mark.parametrize("name", ["group_message", "my_chat_member"])
 def test_updates_that_are_not_a_private_conversation_are_ignored(name: str) -> None:
-    assert parse(load(name)) is None
+    ignored = parse(load(name))
+    assert isinstance(ignored, Ignored) and ignored.reason
 
 
 @pytest.mark.parametrize(

@@ -3,18 +3,17 @@ to show the offset moves only past what was committed."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+import logging
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from aiohttp.test_utils import TestClient
 
-from omnidesk.bot.app import create_app
 from omnidesk.channels import InboundMessage, InboundResult
 from omnidesk.channels.telegram import TelegramChannel
 from omnidesk.channels.telegram.polling import Poller
-from omnidesk.config import Settings
 from tests.channels.telegram.conftest import (
     CHAT_ID,
     WEBHOOK,
@@ -28,18 +27,6 @@ from tests.channels.telegram.fakeapi import FakeTelegram
 
 def offsets(tg: FakeTelegram) -> list[int | None]:
     return [p.get("offset") for p in tg.to("getUpdates")]
-
-
-@pytest.fixture
-async def polling_client(
-    tg: FakeTelegram, aiohttp_client: Callable[..., Any], settings: Settings, db: object
-) -> TestClient[Any, Any]:
-    # Asking for ``tg`` first keeps the fake API up until the app has stopped polling.
-    tg.webhook_url = "https://old.example.com/hook"  # left over: getUpdates would be refused
-    settings.telegram = telegram_settings(tg, mode="polling", webhook_secret=None)
-    assert settings.telegram.enabled
-    client: TestClient[Any, Any] = await aiohttp_client(create_app(settings))
-    return client
 
 
 async def test_polling_mode_answers_and_advances_the_offset(
@@ -80,7 +67,8 @@ class FlakyInbox:
         self.offsets.append(self.poller.offset if self.poller else None)
         if self.failures:
             self.failures -= 1
-            raise ConnectionError("database unavailable")
+            # As a database error quotes the row it could not write.
+            raise ConnectionError(f"database unavailable [parameters: ({inbound.text!r},)]")
         if inbound.dedupe_key in self.committed:
             return InboundResult.DUPLICATE
         self.committed.append(inbound.dedupe_key)
@@ -108,8 +96,11 @@ async def polling_channel(
 
 
 async def test_offset_moves_only_past_committed_updates(
-    polling_channel: tuple[TelegramChannel, FlakyInbox], tg: FakeTelegram
+    polling_channel: tuple[TelegramChannel, FlakyInbox],
+    tg: FakeTelegram,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
+    caplog.set_level(logging.DEBUG)
     channel, inbox = polling_channel
     first = variant("text_message", 900, message_id=1)
     second = variant("text_message", 901, message_id=2, text="where is my parcel?")
@@ -124,6 +115,10 @@ async def test_offset_moves_only_past_committed_updates(
     assert channel.poller.offset == 902
     seen = [o for o in offsets(tg) if o is not None]
     assert seen == sorted(seen)
+    # The failures were logged, but what the customer wrote only at DEBUG.
+    loud = [r for r in caplog.records if r.levelno > logging.DEBUG]
+    assert any("ConnectionError" in r.getMessage() for r in loud)
+    assert not [r for r in loud if "reset my password" in r.getMessage() or r.exc_info]
 
 
 async def test_polling_backs_off_on_api_errors_and_recovers(
