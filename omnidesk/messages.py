@@ -122,6 +122,9 @@ class InboundMessage:
     # rejects). It is kept, never handed to the router: the inbox parks it with this
     # reason, with whatever the channel could still make out (sender, text) alongside.
     unreadable: str | None = None
+    # The text is the channel's description of something that is not words (a sticker,
+    # a place, a voice message): shown to agents as it is, never searched as a question.
+    described: bool = False
 
     def __post_init__(self) -> None:
         # Whatever the channel, the message is made storable before it is acknowledged:

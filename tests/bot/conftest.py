@@ -21,7 +21,12 @@ class Chat:
         self.sender = sender
 
     async def send(
-        self, text: str = "", *, action: str | None = None, dedupe_key: str | None = None
+        self,
+        text: str = "",
+        *,
+        action: str | None = None,
+        dedupe_key: str | None = None,
+        described: bool = False,
     ) -> tuple[InboundResult, list[OutboundMessage]]:
         before = len(self.channel.sent)
         result = await self.services.on_message(
@@ -31,6 +36,7 @@ class Chat:
                 dedupe_key=dedupe_key or uuid.uuid4().hex,
                 text=text,
                 action=action,
+                described=described,
             )
         )
         await self.services.inbox.drain()

@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
+from omnidesk.bot.router import EMPTY_TEXT
 from omnidesk.channels import Action, InboundMessage, InboundResult
 from omnidesk.config import EscalationRuleSettings
 from omnidesk.escalation import RULES_CHANGED
@@ -51,6 +52,17 @@ async def test_answers_with_citation_and_confidence(chat: Chat) -> None:
         texts = (await session.scalars(select(Chunk.text))).all()
     assert any(reply.text.strip()[:80] in markdown_to_text(t) for t in texts)
     assert "**" not in reply.text
+
+
+async def test_a_described_sticker_or_place_is_kept_never_searched(chat: Chat) -> None:
+    # "[Location ...] password reset" would match the password article if it were searched.
+    label = "[Location 52.52, 13.405 password reset https://www.openstreetmap.org/]"
+    _, [reply] = await chat.send(label, described=True)
+    assert reply.text == EMPTY_TEXT
+    assert not reply.citations
+    async with chat.services.sessionmaker() as session:
+        texts = (await session.scalars(select(Message.text).order_by(Message.id))).all()
+    assert texts == [label, EMPTY_TEXT]
 
 
 async def test_unsure_offers_articles_and_a_person(chat: Chat) -> None:

@@ -140,7 +140,7 @@ class Router:
         if action.startswith(Action.ARTICLE_PREFIX):
             slug = action.removeprefix(Action.ARTICLE_PREFIX)
             return Prepared(article=await self._kb.get_article(slug))
-        if inbound.action or not text or asks_for_human(text):
+        if inbound.action or not text or inbound.described or asks_for_human(text):
             return Prepared()
         state, previous = await self._thread_state(inbound)
         if state in HUMAN_OWNED:
@@ -219,7 +219,9 @@ class Router:
         return turn.inbound.automated
 
     async def _empty(self, turn: Turn) -> bool:
-        if turn.inbound.action or turn.inbound.text.strip():
+        """Nothing to read: no words, or only our label for a sticker, place or voice
+        message. A person sees it; the bot asks for words unless a person owns it."""
+        if turn.inbound.action or (turn.inbound.text.strip() and not turn.inbound.described):
             return False
         if turn.conversation.state in HUMAN_OWNED or turn.inbound.attachments:
             return True

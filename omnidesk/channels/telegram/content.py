@@ -26,6 +26,7 @@ class Content:
 
     text: str
     raw: dict[str, Any] = field(default_factory=dict)
+    described: bool = False  # the text is our label, not the customer's words
 
 
 def describe(message: Message) -> Content | None:
@@ -39,7 +40,7 @@ def describe(message: Message) -> Content | None:
     if label and caption:
         return Content(f"{label}\n{caption}", raw)
     if caption or label:
-        return Content(caption or label, raw)
+        return Content(caption or label, raw, described=not caption)
     if message.photo or message.document or message.video:
         # A file without a caption: the attachment says it all.
         return Content("", raw)

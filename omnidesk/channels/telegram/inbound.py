@@ -161,6 +161,7 @@ def _from_message(update_id: int, message: Message, max_file_bytes: int) -> Inco
         action=action,
         sender_name=name,
         received_at=message.date,
+        described=content is not None and content.described and not action,
         raw=MappingProxyType(raw),
         reply_to=reply_to,
     )
@@ -183,6 +184,7 @@ def _from_edit(update_id: int, message: Message) -> Incoming | Ignored:
         text=(content.text if content is not None else "").strip(),
         sender_name=name,
         received_at=message.edit_date or message.date,
+        described=content is not None and content.described,
         raw=MappingProxyType(
             {
                 "update_id": update_id,

@@ -92,6 +92,8 @@ def test_places_people_polls_and_dice_become_text(
     incoming = sent(**content)
     assert isinstance(incoming, Incoming) and incoming.message.unreadable is None
     assert incoming.message.text == text
+    # Our label alone is shown to agents, never searched; a caption is the customer's.
+    assert incoming.message.described is ("\n" not in text)
     for key, value in raw.items():
         assert incoming.message.raw[key] == value
 
@@ -139,6 +141,8 @@ def test_voice_video_notes_audio_and_gifs_say_what_they_are(
     incoming = sent(**content)
     assert isinstance(incoming, Incoming) and incoming.message.unreadable is None
     assert incoming.message.text == text
+    # Our label alone is shown to agents, never searched; a caption is the customer's.
+    assert incoming.message.described is ("\n" not in text)
     assert [f.filename for f in incoming.files] == files
 
 
@@ -149,3 +153,11 @@ def test_a_live_location_moving_is_not_a_new_message() -> None:
         edit_date=1717430500,
     )
     assert isinstance(moved, Ignored) and "live location" in moved.reason
+
+
+def test_a_caption_is_the_customers_words_and_is_read() -> None:
+    voice = {"voice": {**FILE, "duration": 65, "mime_type": "audio/ogg"}}
+    incoming = sent(**voice, caption="my router blinks red")
+    assert isinstance(incoming, Incoming)
+    assert incoming.message.text.endswith("my router blinks red")
+    assert not incoming.message.described
