@@ -73,7 +73,10 @@ def is_sqlite(url: str) -> bool:
 
 
 def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
-    """An async engine; SQLite gets WAL, foreign keys and a busy timeout."""
+    """An async engine; SQLite gets WAL, foreign keys and a busy timeout. A database
+    error's text leaves the statement's values out: they can be a customer's words, and
+    errors are logged above DEBUG."""
+    kwargs.setdefault("hide_parameters", True)
     if is_sqlite(url):
         database = make_url(url).database
         if database and database != ":memory:":
