@@ -116,10 +116,22 @@ def _walk(part: Message, into: Content, text_of: TextOf) -> None:
         return  # delivery status and the like: machine data, not the sender's
     elif ctype in _OPAQUE_SIGNED and (inner := signed_content(part)) is not None:
         _walk(parse_bytes(inner), into, text_of)
-    elif is_body_text(part):
+    elif is_body_text(part) or _shown_inline(part, into):
         into.texts.append(text_of(part))
     else:
         into.files.append(part)
+
+
+def _shown_inline(part: Message, into: Content) -> bool:
+    """A named text part not marked as an attachment is what clients show as the body
+    when no text came before it (some mailers send every body that way); later ones
+    are files."""
+    return (
+        part.get_content_maintype() == "text"
+        and part.get_content_subtype() in _BODY_SUBTYPES
+        and part.get_content_disposition() != "attachment"
+        and not into.text
+    )
 
 
 def _multipart(part: Message, subtype: str, into: Content, text_of: TextOf) -> None:
