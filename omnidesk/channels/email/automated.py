@@ -73,7 +73,7 @@ def automated_reason(
         return f"precedence: {precedence}"
     for name in _AUTOREPLY_HEADERS:
         value = headers.get(name.lower())
-        if value is not None and value.strip().lower() not in ("no", "false", "0"):
+        if value is not None and value.strip().lower() not in ("", "no", "false", "0"):
             return f"{name.lower()} header"
     if _AUTOREPLY_SUBJECT.match(headers.get("subject", "")):
         return "auto-reply subject"

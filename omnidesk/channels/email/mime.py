@@ -110,7 +110,7 @@ def _walk(part: Message, into: Content, text_of: TextOf) -> None:
             # A multipart whose boundary never occurs: clients show its body as text.
             into.texts.append(text_of(part))
         return
-    if ctype in _FORWARDED and isinstance(payload, list) and payload:
+    if ctype in _FORWARDED and isinstance(payload, list) and isinstance(payload[0], Message):
         _forwarded(payload[0], into, text_of)
     elif maintype == "message" or ctype in SIGNATURE_TYPES:
         return  # delivery status and the like: machine data, not the sender's
@@ -170,9 +170,7 @@ def _has_plain(part: Message) -> bool:
         return True
     if part.get_content_maintype() != "multipart":
         return False
-    return any(
-        sub.get_content_type() == "text/plain" and is_body_text(sub) for sub in part.walk()
-    )
+    return any(sub.get_content_type() == "text/plain" and is_body_text(sub) for sub in part.walk())
 
 
 def _forwarded(message: Message, into: Content, text_of: TextOf) -> None:

@@ -4,8 +4,8 @@ attachments, and whether a machine sent it. Pure and synchronous: callers run it
 worker thread, since a big mail takes a while to parse.
 
 Mail in the wild is often broken; parsing never fails on a bad charset or header
-(``charsets``) or a broken MIME structure (``mime``). The one refusal (``RejectedMail``) is a mail without a usable sender, which nobody could
-answer.
+(``charsets``) or a broken MIME structure (``mime``). The one refusal
+(``RejectedMail``) is a mail without a usable sender, which nobody could answer.
 """
 
 from __future__ import annotations
