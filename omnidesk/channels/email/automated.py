@@ -41,12 +41,14 @@ _MACHINE_SENDERS = frozenset({"mailer-daemon", "postmaster"})
 # do-not-reply, donotreply, with an optional tag ("noreply-dmarc", "no-reply+x").
 _NO_REPLY = re.compile(r"^(?:no|do[-_.]?not)[-_.]?reply(?:[-_.+].*)?$")
 # Subject prefixes auto-responders put on their replies (iCloud, Outlook, Exchange in
-# English, German, French, Spanish, Dutch), colon included so a sentence never matches.
+# English, German, French, Spanish, Dutch), colon included so a sentence never matches;
+# Lotus Notes writes "AUTO: Jane Doe is out of the office".
 _AUTOREPLY_SUBJECT = re.compile(
-    r"^\s*(?:auto(?:matic|matische)?[- ]?(?:reply|response|antwort)"
+    r"^\s*(?:(?:auto(?:matic|matische)?[- ]?(?:reply|response|antwort)"
     r"|out of (?:the )?office(?: reply| autoreply)?|abwesenheitsnotiz"
     r"|r[ée]ponse automatique|respuesta autom[áa]tica|automatisch antwoord"
-    r"|afwezigheidsbericht)\s*:",
+    r"|afwezigheidsbericht)\s*:"
+    r"|auto\s*:.*\bout of (?:the )?office)",
     re.IGNORECASE,
 )
 

@@ -206,6 +206,7 @@ def test_encrypted_smime_stays_a_file() -> None:
         ({"subject": "Abwesenheitsnotiz: Passwort"}, "auto-reply subject"),
         ({"subject": "Réponse automatique : mot de passe"}, "auto-reply subject"),
         ({"subject": "Out of Office: Password reset"}, "auto-reply subject"),
+        ({"subject": "AUTO: Jane Doe is out of the office (back 5 June)"}, "auto-reply subject"),
         ({"list_unsubscribe": "<mailto:leave@news.example>"}, "mailing list"),
         ({"list_subscribe": "<mailto:join@news.example>"}, "mailing list"),
         ({"list_post": "<mailto:list@news.example>"}, "mailing list"),
@@ -230,6 +231,7 @@ def test_machine_signals(headers: dict[str, str], reason: str) -> None:
         {"subject": "Re: auto reply settings do not work"},
         {"subject": "My out of office reply is not sent"},
         {"subject": "Automatic replies: how do I turn them off?"},
+        {"subject": "Auto: insurance claim for my car"},
         {"x_apple_action": ""},
     ],
 )
