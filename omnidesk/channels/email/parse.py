@@ -41,6 +41,7 @@ REPLY_LANGUAGES = ["en", "de", "fr", "es", "it", "nl", "sv", "da", "pl", "cs"]
 FORWARD_MARK = "---------- Forwarded message ----------"
 _FORWARD_HEADERS = (("From", "from"), ("Date", "date"), ("Subject", "subject"), ("To", "to"))
 
+_ADDRESS_TOKEN = re.compile(r"[^\s<>(),;:\"']+@[^\s<>(),;:\"']+")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _C1 = re.compile(r"[\x80-\x9f]")
 _SPACE = re.compile(r"\s+")
@@ -169,8 +170,11 @@ def _sender(msg: EmailMessage, envelope_from: str | None) -> tuple[str, str | No
     except Exception:  # a From the header registry chokes on
         candidates = []
     if not any(_valid_address(addr) for _, addr in candidates):
-        # The registry could not parse From (or there is none): try the plain parser.
-        candidates = getaddresses([header(msg, "from") or ""])
+        # The registry could not parse From (or there is none): try the plain parser,
+        # then any lone address in it ("Big Bug bb@bug.com" has no angle brackets).
+        raw_from = header(msg, "from") or ""
+        candidates = getaddresses([raw_from])
+        candidates += [("", token) for token in _ADDRESS_TOKEN.findall(raw_from)]
     for name, addr in candidates:
         if _valid_address(addr):
             return addr.lower(), _display_name(msg, addr) or _one_line(name) or None
