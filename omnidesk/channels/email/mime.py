@@ -31,6 +31,9 @@ SIGNATURE_TYPES = frozenset(
 )
 _OPAQUE_SIGNED = frozenset({"application/pkcs7-mime", "application/x-pkcs7-mime"})
 _FORWARDED = frozenset({"message/rfc822", "message/global"})
+# A header field line (RFC 5322 field name and colon), a folded continuation, or the
+# mbox "From " line some mailers leave at the top.
+_HEADER_LINE = re.compile(rb"^(?:[\x21-\x39\x3b-\x7e]+:|[ \t]|From )")
 _BODY_SUBTYPES = ("plain", "html")
 # An unquoted parameter value holding a character that RFC 2045 only allows quoted, as
 # Outlook Express writes its boundaries: ``boundary=----=_NextPart_000_0093...``.
@@ -54,7 +57,27 @@ READ_POLICY = _LenientPolicy()
 
 def parse_bytes(raw: bytes, *, headersonly: bool = False) -> Message:
     """Raw mail bytes as a message, read with ``READ_POLICY``."""
+    raw = _without_stray_header_lines(raw)
     return BytesParser(policy=READ_POLICY).parsebytes(raw, headersonly=headersonly)
+
+
+def _without_stray_header_lines(raw: bytes) -> bytes:
+    """The mail without a garbled line amid its headers ("quite Delivered-To: x"): the
+    parser would end the headers there and read From, Subject and the rest as body."""
+    lines = raw.splitlines(keepends=True)
+    stray: list[int] = []
+    for index, line in enumerate(lines):
+        if not line.strip(b"\r\n"):
+            break  # the end of the headers
+        if index and not _HEADER_LINE.match(line) and b":" in line:
+            following = lines[index + 1] if index + 1 < len(lines) else b""
+            if _HEADER_LINE.match(following) and following[:1] not in (b" ", b"\t"):
+                stray.append(index)
+    else:
+        return raw  # no blank line: nothing is sure to be a header
+    if not stray:
+        return raw
+    return b"".join(line for index, line in enumerate(lines) if index not in stray)
 
 
 @dataclass(frozen=True, slots=True)
