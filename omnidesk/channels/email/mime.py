@@ -38,6 +38,11 @@ _BODY_SUBTYPES = ("plain", "html")
 # An unquoted parameter value holding a character that RFC 2045 only allows quoted, as
 # Outlook Express writes its boundaries: ``boundary=----=_NextPart_000_0093...``.
 _UNQUOTED_PARAM = re.compile(r"(;\s*[A-Za-z][\w.-]*\s*=\s*)([^\s\";][^\s;]*[=()<>@,:/?[\]][^\s;]*)")
+# An unquoted file name with spaces, as Apple Mail once wrote them: "name=My file.txt".
+_UNQUOTED_NAME = re.compile(
+    r"(;\s*(?:file)?name\s*=\s*)"
+    r"([^\s\";][^;\r\n\"]*?[ \t][^;\r\n\"]*?)(?=[ \t]*(?:;|\r?\n|$))"
+)
 
 
 class _LenientPolicy(EmailPolicy):
@@ -48,7 +53,7 @@ class _LenientPolicy(EmailPolicy):
     def header_source_parse(self, sourcelines: list[str]) -> tuple[str, str]:
         name, value = super().header_source_parse(sourcelines)
         if name.lower() in ("content-type", "content-disposition"):
-            value = _UNQUOTED_PARAM.sub(r'\1"\2"', value)
+            value = _UNQUOTED_NAME.sub(r'\1"\2"', _UNQUOTED_PARAM.sub(r'\1"\2"', value))
         return name, value
 
 
