@@ -349,6 +349,10 @@ def _filename(part: Message) -> str | None:
             value = legacy.get_param(param, header=header_name)
             if isinstance(value, str) and "=?" in value:
                 return decode_words(value)
+    if not name:
+        # Apple Mail and Outlook name some inline parts only by their Content-Location.
+        location = _one_line(_raw_header(part, "content-location") or "")
+        name = location.rstrip("/").rsplit("/", 1)[-1] or None
     return name
 
 
