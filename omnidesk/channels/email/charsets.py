@@ -87,13 +87,14 @@ def decode_bytes(data: bytes, charset: str | None) -> str:
     return data.decode("latin-1", "replace")  # unreachable: latin-1 decodes any byte
 
 
-def decode_words(value: str) -> str:
+def decode_words(value: str, raw_charset: str | None = None) -> str:
     """A raw header value with its RFC 2047 encoded words (``=?charset?B?...?=``)
     decoded by ``decode_bytes``, so a wrong or narrow label on a word is read as the
     sender meant it. 8-bit bytes outside encoded words (kept by the parser as
-    surrogates) are read the same way."""
+    surrogates) are read the same way, in ``raw_charset`` when the mail names one for
+    its body (mail clients read unlabelled header bytes in the body's charset)."""
     if any("\udc80" <= c <= "\udcff" for c in value):
-        value = decode_bytes(value.encode("ascii", "surrogateescape"), None)
+        value = decode_bytes(value.encode("ascii", "surrogateescape"), raw_charset)
     if "=?" not in value:
         return value
     try:

@@ -154,7 +154,15 @@ def header(msg: Message, name: str, *, decoded: bool = True) -> str | None:
     raw = _raw_header(msg, name)
     if raw is None:
         return None
-    return _one_line(decode_words(raw) if decoded else raw)
+    return _one_line(decode_words(raw, _body_charset(msg)) if decoded else raw)
+
+
+def _body_charset(msg: Message) -> str | None:
+    """The charset the mail's first text part declares, if any."""
+    for part in msg.walk():
+        if part.get_content_maintype() == "text" and (charset := part.get_content_charset()):
+            return charset
+    return None
 
 
 def _raw_header(msg: Message, name: str) -> str | None:
@@ -349,6 +357,10 @@ def _filename(part: Message) -> str | None:
             value = legacy.get_param(param, header=header_name)
             if isinstance(value, str) and "=?" in value:
                 return decode_words(value)
+    if not name:
+        # Some mailers put "filename" on Content-Type instead of Content-Disposition.
+        value = part.get_param("filename", header="content-type")
+        name = value if isinstance(value, str) and value else None
     if not name:
         # Apple Mail and Outlook name some inline parts only by their Content-Location.
         location = _one_line(_raw_header(part, "content-location") or "")
