@@ -18,6 +18,7 @@ from email.message import Message
 from email.parser import BytesParser
 from email.policy import EmailPolicy
 
+from omnidesk.channels.email.charsets import decode_words
 from omnidesk.channels.email.smime import signed_content
 
 # Types that only carry a signature over the rest of the mail, never a file the
@@ -215,3 +216,29 @@ def is_body_text(part: Message) -> bool:
     if part.get_content_maintype() != "text" or part.get_content_subtype() not in _BODY_SUBTYPES:
         return False
     return part.get_content_disposition() != "attachment" and not part.get_filename()
+
+
+def file_name(part: Message) -> str | None:
+    """The name a file part carries, however its mailer wrote it: a Content-Disposition
+    filename, a Content-Type name (encoded words decoded by ``charsets``), a Content-Type
+    filename, or the last segment of its Content-Location."""
+    name = part.get_filename()
+    for header_name, param in (("content-disposition", "filename"), ("content-type", "name")):
+        raw = _raw_header(part, header_name)
+        if raw and "=?" in raw:
+            legacy = Message()  # the compat32 parser keeps the parameter as written
+            legacy[header_name] = raw
+            value = legacy.get_param(param, header=header_name)
+            if isinstance(value, str) and "=?" in value:
+                return decode_words(value)
+    if not name:
+        value = part.get_param("filename", header="content-type")
+        name = value if isinstance(value, str) and value else None
+    if not name:
+        location = (_raw_header(part, "content-location") or "").strip()
+        name = location.rstrip("/").rsplit("/", 1)[-1] or None
+    return name
+
+
+def _raw_header(part: Message, name: str) -> str | None:
+    return next((v for k, v in part.raw_items() if k.lower() == name), None)

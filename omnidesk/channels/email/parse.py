@@ -22,7 +22,7 @@ from mailparser_reply import EmailReplyParser
 
 from omnidesk.channels.email.automated import automated_reason, looked_at
 from omnidesk.channels.email.charsets import decode_bytes, decode_words
-from omnidesk.channels.email.mime import Forwarded, MailPart, parse_bytes, read_content
+from omnidesk.channels.email.mime import Forwarded, MailPart, file_name, parse_bytes, read_content
 from omnidesk.channels.email.threads import (
     Thread,
     clean_subject,
@@ -340,32 +340,10 @@ def _truncate(text: str) -> str:
 def _attachment(part: Message) -> MailPart:
     payload = part.get_payload(decode=True)
     return MailPart(
-        filename=safe_filename(_filename(part), part.get_content_type()),
+        filename=safe_filename(file_name(part), part.get_content_type()),
         content_type=part.get_content_type(),
         data=payload if isinstance(payload, bytes) else b"",
     )
-
-
-def _filename(part: Message) -> str | None:
-    """The file's name; one sent as encoded words is decoded by ``charsets``."""
-    name = part.get_filename()
-    for header_name, param in (("content-disposition", "filename"), ("content-type", "name")):
-        raw = _raw_header(part, header_name)
-        if raw and "=?" in raw:
-            legacy = Message()  # the compat32 parser keeps the parameter as written
-            legacy[header_name] = raw
-            value = legacy.get_param(param, header=header_name)
-            if isinstance(value, str) and "=?" in value:
-                return decode_words(value)
-    if not name:
-        # Some mailers put "filename" on Content-Type instead of Content-Disposition.
-        value = part.get_param("filename", header="content-type")
-        name = value if isinstance(value, str) and value else None
-    if not name:
-        # Apple Mail and Outlook name some inline parts only by their Content-Location.
-        location = _one_line(_raw_header(part, "content-location") or "")
-        name = location.rstrip("/").rsplit("/", 1)[-1] or None
-    return name
 
 
 def safe_filename(name: str | None, content_type: str) -> str:
