@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from omnidesk.channels.base import Attachment
-from omnidesk.channels.email.parse import MailPart
+from omnidesk.channels.email.mime import MailPart
 
 log = logging.getLogger(__name__)
 

@@ -1,13 +1,18 @@
 """Recognising mail sent by machines (auto-replies, bounces, list traffic), so the router
 stores it but never answers: two auto-responders must not be able to loop.
 
-The signals are those of RFC 3834 (Auto-Submitted, List-*), RFC 3464 (multipart/report
-delivery status notifications), the null reverse path of bounces, and the de-facto
-headers of common auto-responders.
+The signals are those of RFC 3834 (Auto-Submitted, List-*), RFC 3464 and RFC 5965
+(multipart/report delivery status notifications and abuse feedback reports), the null
+reverse path of bounces, the de-facto headers of common auto-responders (iCloud's
+X-Apple-Action among them, which sends no Auto-Submitted), the subject prefixes
+auto-responders put on their replies, and senders whose address itself says nobody
+reads replies (no-reply@, MAILER-DAEMON@). Only the address decides that last one,
+never the display name: a person may well call themselves "No Reply Needed".
 """
 
 from __future__ import annotations
 
+import re
 from email.message import EmailMessage
 
 _BULK_PRECEDENCE = frozenset({"bulk", "junk", "list", "auto_reply"})
@@ -19,8 +24,33 @@ _AUTOREPLY_HEADERS = (
     "X-AutoReply-From",
     "X-Mail-Autoreply",
     "X-FC-MachineGenerated",
+    "X-Apple-Action",  # iCloud's vacation responder: "VACATION"
+)
+# RFC 2369 list headers: any of them marks list traffic, even without a List-Id.
+_LIST_HEADERS = (
+    "List-Id",
+    "List-Unsubscribe",
+    "List-Subscribe",
+    "List-Post",
+    "List-Help",
+    "List-Owner",
+    "List-Archive",
 )
 _MACHINE_SENDERS = frozenset({"mailer-daemon", "postmaster"})
+# Local parts that say outright that no person reads replies: no-reply, noreply,
+# do-not-reply, donotreply, with an optional tag ("noreply-dmarc", "no-reply+x").
+_NO_REPLY = re.compile(r"^(?:no|do[-_.]?not)[-_.]?reply(?:[-_.+].*)?$")
+# Subject prefixes auto-responders put on their replies (iCloud, Outlook, Exchange in
+# English, German, French, Spanish, Dutch), colon included so a sentence never matches;
+# Lotus Notes writes "AUTO: Jane Doe is out of the office".
+_AUTOREPLY_SUBJECT = re.compile(
+    r"^\s*(?:(?:auto(?:matic|matische)?[- ]?(?:reply|response|antwort)"
+    r"|out of (?:the )?office(?: reply| autoreply)?|abwesenheitsnotiz"
+    r"|r[ée]ponse automatique|respuesta autom[áa]tica|automatisch antwoord"
+    r"|afwezigheidsbericht)\s*:"
+    r"|auto\s*:.*\bout of (?:the )?office)",
+    re.IGNORECASE,
+)
 
 
 def automated_reason(
@@ -45,11 +75,14 @@ def automated_reason(
         return f"precedence: {precedence}"
     for name in _AUTOREPLY_HEADERS:
         value = headers.get(name.lower())
-        if value is not None and value.strip().lower() not in ("no", "false", "0"):
+        if value is not None and value.strip().lower() not in ("", "no", "false", "0"):
             return f"{name.lower()} header"
+    if _AUTOREPLY_SUBJECT.match(headers.get("subject", "")):
+        return "auto-reply subject"
     if msg.get_content_type() == "multipart/report":
-        return "delivery status notification"
-    if "list-id" in headers:
+        report = str(msg.get_param("report-type", "", header="content-type")).lower()
+        return "feedback report" if report == "feedback-report" else "delivery status notification"
+    if any(name.lower() in headers for name in _LIST_HEADERS):
         # RFC 3834 section 2: never respond automatically to mailing list traffic.
         return "mailing list"
     if envelope_from == "":
@@ -60,6 +93,8 @@ def automated_reason(
         local = sender.split("@", 1)[0]
         if local in _MACHINE_SENDERS:
             return f"{local} sender"
+        if _NO_REPLY.match(local):
+            return "no-reply sender"
         if sender == our_address:
             # Our own mail coming back (a forward loop, a spoof): never answer ourselves.
             return "sent from our own address"
@@ -72,6 +107,7 @@ def looked_at() -> tuple[str, ...]:
         "auto-submitted",
         "precedence",
         *(name.lower() for name in _AUTOREPLY_HEADERS),
-        "list-id",
+        *(name.lower() for name in _LIST_HEADERS),
         "return-path",
+        "subject",
     )

@@ -3,25 +3,32 @@ the customer's new text (HTML converted, quoted history and signature stripped),
 attachments, and whether a machine sent it. Pure and synchronous: callers run it in a
 worker thread, since a big mail takes a while to parse.
 
-Mail in the wild is often broken; parsing never fails on a bad charset or header. The
-one refusal (``RejectedMail``) is a mail without a usable sender, which nobody could
-answer.
+Mail in the wild is often broken; parsing never fails on a bad charset or header
+(``charsets``) or a broken MIME structure (``mime``). The one refusal
+(``RejectedMail``) is a mail without a usable sender, which nobody could answer.
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from email import policy
 from email.headerregistry import Address
 from email.message import EmailMessage, Message
-from email.parser import BytesParser
 from email.utils import getaddresses
 
 import html2text
 
 from omnidesk.channels.email.automated import automated_reason, looked_at
-from omnidesk.channels.email.reply_text import _C1, _CONTROL, _from_cp1252, _unflow, new_text
+from omnidesk.channels.email.charsets import decode_bytes, decode_words
+from omnidesk.channels.email.mime import Forwarded, MailPart, file_name, parse_bytes, read_content
+from omnidesk.channels.email.reply_text import (
+    _C1,
+    _CONTROL,
+    _from_cp1252,
+    _truncate,
+    _unflow,
+    new_text,
+)
 from omnidesk.channels.email.threads import (
     Thread,
     clean_subject,
@@ -32,12 +39,11 @@ from omnidesk.channels.email.threads import (
 
 MAX_ADDRESS_CHARS = 254  # RFC 5321's limit on a forward path
 MAX_FILENAME_CHARS = 150
-# After these fallbacks a body always decodes: latin-1 maps every byte.
-_FALLBACK_CHARSETS = ("utf-8", "cp1252", "latin-1")
-# Mail labelled ISO-8859-1 is nearly always Windows-1252 (curly quotes, dashes, the
-# euro sign at 0x80-0x9F); browsers and mail clients read it so (WHATWG Encoding).
-_READ_AS_CP1252 = frozenset({"iso-8859-1", "iso8859-1", "latin-1", "latin1", "l1", "us-ascii"})
+# How a forwarded mail's text is introduced: Gmail's marker, which agents know.
+FORWARD_MARK = "---------- Forwarded message ----------"
+_FORWARD_HEADERS = (("From", "from"), ("Date", "date"), ("Subject", "subject"), ("To", "to"))
 
+_ADDRESS_TOKEN = re.compile(r"[^\s<>(),;:\"']+@[^\s<>(),;:\"']+")
 _SPACE = re.compile(r"\s+")
 
 
@@ -51,15 +57,6 @@ TOO_DEEP_TEXT = (
 
 class RejectedMail(Exception):
     """A mail that cannot be taken in at all; ``str(exc)`` says why."""
-
-
-@dataclass(frozen=True, slots=True)
-class MailPart:
-    """One attached file as found in the mail, before any limit is applied."""
-
-    filename: str
-    content_type: str
-    data: bytes
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,7 +92,7 @@ def parse_mail(raw: bytes, *, our_address: str, envelope_from: str | None = None
         message_ids(header(msg, "references", decoded=False)),
     )
     subject, ticket_ref = clean_subject(header(msg, "subject"))
-    body_parts, text = ([], TOO_DEEP_TEXT) if too_deep else body_text(msg)
+    text, files = (new_text(TOO_DEEP_TEXT), []) if too_deep else _content(msg)
     return ParsedMail(
         message_id=message_id,
         thread=thread,
@@ -103,7 +100,7 @@ def parse_mail(raw: bytes, *, our_address: str, envelope_from: str | None = None
         ticket_ref=ticket_ref,
         sender_email=sender_email,
         sender_name=sender_name,
-        text=new_text(text),
+        text=text,
         automated=automated_reason(
             msg,
             headers,
@@ -111,7 +108,7 @@ def parse_mail(raw: bytes, *, our_address: str, envelope_from: str | None = None
             envelope_from=envelope_from,
             our_address=our_address.lower(),
         ),
-        attachments=() if too_deep else tuple(_attachments(msg, body_parts)),
+        attachments=tuple(_attachment(part) for part in files),
         date=header(msg, "date"),
     )
 
@@ -119,12 +116,12 @@ def parse_mail(raw: bytes, *, our_address: str, envelope_from: str | None = None
 def _read(raw: bytes) -> tuple[EmailMessage, bool]:
     """The parsed mail, and whether it was too deeply nested to read past its headers."""
     try:
-        msg = BytesParser(policy=policy.default).parsebytes(raw)
+        msg = parse_bytes(raw)
         too_deep = _nesting(msg) > MAX_NESTING
     except RecursionError:
         too_deep = True
     if too_deep:
-        msg = BytesParser(policy=policy.default).parsebytes(raw, headersonly=True)
+        msg = parse_bytes(raw, headersonly=True)
     assert isinstance(msg, EmailMessage)
     return msg, too_deep
 
@@ -149,23 +146,26 @@ def header(msg: Message, name: str, *, decoded: bool = True) -> str | None:
     """The first ``name`` header, decoded, whatever its encoding (None when absent).
 
     ``decoded=False`` keeps the raw text, for id headers that the header registry's
-    parser can mangle when they are slightly malformed.
+    parser can mangle when they are slightly malformed. Encoded words and raw 8-bit
+    bytes are decoded by ``charsets``, which reads wrong and narrow charset labels as
+    their senders meant them (the header registry would trust the label).
     """
-    raw = next((v for k, v in msg.raw_items() if k.lower() == name.lower()), None)
+    raw = _raw_header(msg, name)
     if raw is None:
         return None
-    if not decoded:
-        return _one_line(raw)
-    if _has_surrogates(raw):
-        # 8-bit bytes outside RFC 2047 encoded words: the parser kept them as
-        # surrogates; decode them as UTF-8, else Windows-1252, like mail clients do.
-        value = decode_bytes(raw.encode("ascii", "surrogateescape"), None)
-    else:
-        try:
-            value = str(msg[name])
-        except Exception:  # a header the registry cannot parse; keep its raw text
-            value = raw
-    return _one_line(value)
+    return _one_line(decode_words(raw, _body_charset(msg)) if decoded else raw)
+
+
+def _body_charset(msg: Message) -> str | None:
+    """The charset the mail's first text part declares, if any."""
+    for part in msg.walk():
+        if part.get_content_maintype() == "text" and (charset := part.get_content_charset()):
+            return charset
+    return None
+
+
+def _raw_header(msg: Message, name: str) -> str | None:
+    return next((v for k, v in msg.raw_items() if k.lower() == name.lower()), None)
 
 
 def _sender(msg: EmailMessage, envelope_from: str | None) -> tuple[str, str | None]:
@@ -177,14 +177,30 @@ def _sender(msg: EmailMessage, envelope_from: str | None) -> tuple[str, str | No
     except Exception:  # a From the header registry chokes on
         candidates = []
     if not any(_valid_address(addr) for _, addr in candidates):
-        # The registry could not parse From (or there is none): try the plain parser.
-        candidates = getaddresses([header(msg, "from") or ""])
+        # The registry could not parse From (or there is none): try the plain parser,
+        # then any lone address in it ("Big Bug bb@bug.com" has no angle brackets).
+        raw_from = header(msg, "from") or ""
+        candidates = getaddresses([raw_from])
+        candidates += [("", token) for token in _ADDRESS_TOKEN.findall(raw_from)]
     for name, addr in candidates:
         if _valid_address(addr):
-            return addr.lower(), _one_line(name) or None
+            return addr.lower(), _display_name(msg, addr) or _one_line(name) or None
     if envelope_from and _valid_address(envelope_from):
         return envelope_from.lower(), None
     raise RejectedMail("the mail has no valid sender address")
+
+
+def _display_name(msg: Message, addr: str) -> str | None:
+    """The sender's name as written, its encoded words decoded by ``charsets`` (the
+    header registry decodes them by their label alone: GBK names labelled gb2312
+    come out as replacement characters)."""
+    raw = _raw_header(msg, "from")
+    if not raw or ("=?" not in raw and not _has_surrogates(raw)):
+        return None
+    for name, found in getaddresses([raw.replace("\r", "").replace("\n", "")]):
+        if found.lower() == addr.lower() and name:
+            return _one_line(decode_words(name)) or None
+    return None
 
 
 def _addr_spec(address: Address) -> str:
@@ -220,24 +236,29 @@ def _raw_body(raw: bytes) -> bytes:
 # -- body ----------------------------------------------------------------------------------
 
 
-def body_text(msg: EmailMessage) -> tuple[list[Message], str]:
-    """The mail's text and the parts it came from: plain text when the sender wrote
-    some, else the HTML converted to text."""
-    used: list[Message] = []
-    plain = msg.get_body(preferencelist=("plain",))
-    if plain is not None:
-        used.append(plain)
-        text = _unflow(plain, decode_part(plain))
-        if text.strip():
-            html = msg.get_body(preferencelist=("html",))
-            if html is not None:
-                used.append(html)  # the alternative of the same text, not an attachment
-            return used, text
-    html = msg.get_body(preferencelist=("html",))
-    if html is not None:
-        used.append(html)
-        return used, html_to_text(decode_part(html))
-    return used, ""
+def _content(msg: Message) -> tuple[str, list[Message]]:
+    """The text to show for the mail, and its attached files (those of forwarded mails
+    included): what the sender wrote this time, then each forwarded mail, marked."""
+    content = read_content(msg, _part_text)
+    blocks = [new_text(content.text), *(_forward_block(f) for f in content.forwarded)]
+    return _truncate("\n\n".join(b for b in blocks if b)), content.files
+
+
+def _forward_block(forwarded: Forwarded) -> str:
+    lines = [FORWARD_MARK]
+    for label, name in _FORWARD_HEADERS:
+        value = header(forwarded.message, name)
+        if value:
+            lines.append(f"{label}: {value}")
+    text = new_text(forwarded.text)
+    return "\n".join(lines) + (f"\n\n{text}" if text else "")
+
+
+def _part_text(part: Message) -> str:
+    """One text part as text: format=flowed undone, HTML converted."""
+    if part.get_content_type() == "text/html":
+        return html_to_text(decode_part(part))
+    return _unflow(part, decode_part(part))
 
 
 def decode_part(part: Message) -> str:
@@ -246,21 +267,6 @@ def decode_part(part: Message) -> str:
     if not isinstance(payload, bytes):
         return ""
     return decode_bytes(payload, part.get_content_charset())
-
-
-def decode_bytes(data: bytes, charset: str | None) -> str:
-    """Bytes in the declared charset if they really are in it, else UTF-8, else
-    Windows-1252 (what "iso-8859-1" mail usually is), else Latin-1, which never fails."""
-    if charset and charset.strip().lower() in _READ_AS_CP1252:
-        charset = "cp1252"
-    for candidate in (charset, *_FALLBACK_CHARSETS):
-        if not candidate:
-            continue
-        try:
-            return data.decode(candidate)
-        except (LookupError, UnicodeDecodeError):
-            continue
-    return data.decode("latin-1", "replace")  # unreachable: latin-1 decodes any byte
 
 
 def html_to_text(html: str) -> str:
@@ -277,26 +283,13 @@ def html_to_text(html: str) -> str:
 # -- attachments ---------------------------------------------------------------------------
 
 
-def _attachments(msg: EmailMessage, body_parts: list[Message]) -> list[MailPart]:
-    found: list[MailPart] = []
-    for part in msg.walk():
-        if part.is_multipart() or any(part is used for used in body_parts):
-            continue
-        filename = part.get_filename()
-        disposition = part.get_content_disposition()
-        if part.get_content_maintype() == "text" and not filename and disposition != "attachment":
-            continue  # an alternative or continuation of the body, not a file
-        payload = part.get_payload(decode=True)
-        if not isinstance(payload, bytes):
-            continue
-        found.append(
-            MailPart(
-                filename=safe_filename(filename, part.get_content_type()),
-                content_type=part.get_content_type(),
-                data=payload,
-            )
-        )
-    return found
+def _attachment(part: Message) -> MailPart:
+    payload = part.get_payload(decode=True)
+    return MailPart(
+        filename=safe_filename(file_name(part), part.get_content_type()),
+        content_type=part.get_content_type(),
+        data=payload if isinstance(payload, bytes) else b"",
+    )
 
 
 def safe_filename(name: str | None, content_type: str) -> str:
