@@ -107,8 +107,10 @@ class InboundMessage:
     attachments: tuple[Attachment, ...] = ()
     received_at: dt.datetime = field(default_factory=_utcnow)
     raw: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}))
-    # The dedupe key of an earlier message this one edits (Telegram edited_message).
+    # The dedupe key of an earlier message this one edits (Telegram edited_message, Slack
+    # message_changed), or deletes when ``deleted`` is set (Slack message_deleted).
     replaces: str | None = None
+    deleted: bool = False
     # The platform id of the message this one answers (email In-Reply-To, a Telegram
     # reply): joins that message's conversation when the thread key alone does not.
     reply_to: str | None = None

@@ -155,8 +155,27 @@ class Router:
 
     async def handle(
         self, session: AsyncSession, inbound: InboundMessage, prepared: Prepared
-    ) -> Turn:
-        """Record the message and run the handler chain, inside the caller's transaction."""
+    ) -> Turn | None:
+        """Record the message and run the handler chain, inside the caller's transaction;
+        None for the deletion of a message that was never stored."""
+        if inbound.replaces is not None:
+            revised = await actions.revise_inbound_message(
+                session,
+                inbound.channel,
+                inbound.sender_id,
+                inbound.replaces,
+                text=inbound.text,
+                deleted=inbound.deleted,
+                attachments=_inbound_payload(inbound).get("attachments"),
+                at=inbound.received_at,
+            )
+            if revised is not None:
+                # An edit changes the record; it is not a new question, so the bot does
+                # not answer again (its answer to the first wording stays on record).
+                conversation = await session.get_one(Conversation, revised.conversation_id)
+                return Turn(session, inbound, conversation, revised, prepared)
+            if inbound.deleted:
+                return None
         identity = await actions.resolve_identity(
             session,
             inbound.channel,
@@ -172,13 +191,6 @@ class Router:
             ticket_ref=inbound.ticket_ref,
             reply_to=inbound.reply_to,
         )
-        if inbound.replaces is not None:
-            edited = await actions.edit_message(
-                session, conversation, inbound.replaces, inbound.text
-            )
-            if edited is not None:
-                # An edit changes the record; it is not a new question.
-                return Turn(session, inbound, conversation, edited, prepared)
         recorded = await actions.record_message(
             session,
             conversation,

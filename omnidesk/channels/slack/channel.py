@@ -57,6 +57,13 @@ from omnidesk.channels.slack.convert import (
 from omnidesk.channels.slack.delivery import BLOCK_ERRORS, error_code, receipt_for
 from omnidesk.channels.slack.glue import to_aiohttp_response, to_bolt_request, unreadable
 from omnidesk.channels.slack.render import escape, post_arguments
+from omnidesk.channels.slack.revisions import (
+    REVISION_SUBTYPES,
+    author_message,
+    classify_revision,
+    inbound_from_revision,
+)
+from omnidesk.channels.slack.text import mentioned_users
 from omnidesk.channels.slack.threads import ThreadMemory
 from omnidesk.channels.slack.users import UserDirectory
 from omnidesk.config import SlackSettings
@@ -66,6 +73,9 @@ log = logging.getLogger(__name__)
 EVENTS_PATH = "/slack/events"
 INTERACTIVITY_PATH = "/slack/interactivity"
 REQUEST_TIMEOUT_SECONDS = 10
+# Names looked up for one message's mentions; past this they stay ``@U…`` (Slack waits
+# three seconds for its answer).
+MAX_MENTION_LOOKUPS = 10
 
 
 class SlackUnavailable(ChannelError):
@@ -311,14 +321,47 @@ class SlackChannel:
             # The agents' room: nothing there is a customer's question.
             await self._agent_reply(body, event, bot)
             return
-        addressed = classify_message(event, bot)
-        if addressed is Addressed.IF_BOT_IN_THREAD:
-            ours = await self._threads.bot_in_thread(
-                str(event["channel"]), str(event["thread_ts"]), bot
-            )
-            addressed = Addressed.YES if ours else Addressed.NO
+        if event.get("subtype") in REVISION_SUBTYPES:
+            await self._revision(body, event, bot)
+            return
+        addressed = await self._in_thread(classify_message(event, bot), event, bot)
         if addressed is Addressed.YES:
             await self._accept_event(body, event, bot)
+
+    async def _revision(self, body: dict[str, Any], event: dict[str, Any], bot: str | None) -> None:
+        """A person edited or deleted a message: passed on when the bot took it."""
+        message = author_message(event)
+        addressed = await self._in_thread(classify_revision(event, bot), message, bot, event)
+        if addressed is not Addressed.YES:
+            return
+        user = await self._users.lookup(str(message["user"]))
+        if user is not None and user.is_bot:
+            return
+        names = await self._names(message, bot)
+        await self._deliver(inbound_from_revision(body, event, user, bot, names))
+
+    async def _in_thread(
+        self,
+        addressed: Addressed,
+        message: dict[str, Any] | Any,
+        bot: str | None,
+        event: dict[str, Any] | None = None,
+    ) -> Addressed:
+        """``IF_BOT_IN_THREAD`` settled: whether the bot takes part in the thread."""
+        if addressed is not Addressed.IF_BOT_IN_THREAD:
+            return addressed
+        channel = str((event or message)["channel"])
+        ours = await self._threads.bot_in_thread(channel, str(message["thread_ts"]), bot)
+        return Addressed.YES if ours else Addressed.NO
+
+    async def _names(self, message: Any, bot: str | None) -> dict[str, str]:
+        """The names of the people a message mentions, by user id (unknown ones left out:
+        they stay a readable ``@U…``)."""
+        wanted = sorted(mentioned_users(message) - {bot or ""})[:MAX_MENTION_LOOKUPS]
+        found = await asyncio.gather(*(self._users.lookup(uid) for uid in wanted))
+        return {
+            uid: user.name for uid, user in zip(wanted, found, strict=True) if user and user.name
+        }
 
     async def _mention(self, body: dict[str, Any], event: dict[str, Any]) -> None:
         bot = await self._bot_user_id()
@@ -336,7 +379,8 @@ class SlackChannel:
         user = await self._users.lookup(str(event["user"]))
         if user is not None and user.is_bot:
             return
-        await self._deliver(inbound_from_event(body, event, user, bot))
+        names = await self._names(event, bot)
+        await self._deliver(inbound_from_event(body, event, user, bot, names))
 
     async def _agent_reply(
         self, body: dict[str, Any], event: dict[str, Any], bot: str | None
@@ -346,7 +390,7 @@ class SlackChannel:
         user = await self._users.lookup(str(event["user"]))
         if user is not None and user.is_bot:
             return
-        reply: AgentMessage = agent_message(body, event, user, bot)
+        reply: AgentMessage = agent_message(body, event, user, bot, await self._names(event, bot))
         # An exception reaches bolt, which answers 500: Slack delivers the reply again.
         await self.on_agent_message(reply)
 

@@ -14,10 +14,10 @@ from omnidesk.channels.slack.convert import (
     inbound_from_action,
     inbound_from_event,
     parse_thread_key,
-    plain_text,
     thread_key,
     user_of,
 )
+from omnidesk.channels.slack.text import plain_text
 from tests.channels.slack.fakeslack import ALICE, BOT_USER_ID, FakeSlack, fixture
 
 ALICE_USER = SlackUser(ALICE, "Alice Doe", "alice@example.com")
@@ -56,7 +56,8 @@ def test_dm_event_becomes_inbound_in_its_own_thread() -> None:
     inbound = inbound_from_event(body, body["event"], ALICE_USER, BOT_USER_ID)
     assert inbound.channel == "slack"
     assert inbound.sender_id == ALICE
-    assert inbound.dedupe_key == "Ev0DM00000001"
+    # Slack names a message by channel and ts; its retries, edits and deletion do too.
+    assert inbound.dedupe_key == "D0ALICE01:1700000000.000100"
     assert inbound.text == "how do I reset my password?"
     assert inbound.thread_key == "D0ALICE01:1700000000.000100"
     assert (inbound.sender_name, inbound.sender_email) == ("Alice Doe", "alice@example.com")
@@ -84,6 +85,12 @@ def test_file_share_keeps_text_and_files_as_links() -> None:
             size=48213,
             url="https://lumen.slack.com/files/U0ALICE01/F0PHOTO001/lamp.jpg",
         ),
+        # A file Slack hides by the plan's limits is still named, never silently lost.
+        Attachment(
+            filename="F0HIDDEN01 (hidden by limit)",
+            content_type="application/octet-stream",
+            size=0,
+        ),
     )
 
 
@@ -101,10 +108,20 @@ def test_file_share_keeps_text_and_files_as_links() -> None:
             "a@example.com https://x.example",
         ),
         ("<!subteam^S0123|@support> help", "@support help"),
+        ("~_*really*_~ broken, *not* _now_", "really broken, not now"),
+        ("my_file_name.txt and 2*3*4 and * bullet", "my_file_name.txt and 2*3*4 and * bullet"),
+        ("run `*not bold*` then ```a_b_ *c*```", "run `*not bold*` then ```a_b_ *c*```"),
     ],
 )
 def test_plain_text(text: str, expected: str) -> None:
     assert plain_text(text, BOT_USER_ID) == expected
+
+
+def test_mentions_take_the_names_looked_up() -> None:
+    names = {"U0BOB0001": "Bob Stone"}
+    assert plain_text("ask <@U0BOB0001> or <@U0GHOST1>", BOT_USER_ID, names) == (
+        "ask @Bob Stone or @U0GHOST1"
+    )
 
 
 def test_button_click_becomes_an_action_in_the_buttons_thread() -> None:
