@@ -135,6 +135,8 @@ class FakeSlack:
 
     def __init__(self) -> None:
         self.base_url = ""
+        # Who the app's bot is (auth.test): a captured payload names its own bot.
+        self.bot_user_id = BOT_USER_ID
         self.calls: list[Call] = []
         self.users: dict[str, dict[str, Any]] = {
             ALICE: _user(ALICE, "alice", "Alice Doe", "Alice@Example.com"),
@@ -167,6 +169,10 @@ class FakeSlack:
             self._script[method].append(
                 Scripted(status, body if body is not None else {"ok": False}, headers or {}, acts)
             )
+
+    def add_user(self, uid: str, real_name: str, email: str | None = None) -> None:
+        """A person ``users.info`` knows, as Slack describes one."""
+        self.users[uid] = _user(uid, real_name.split()[0].lower(), real_name, email)
 
     def calls_to(self, method: str) -> list[Call]:
         return [c for c in self.calls if c.method == method]
@@ -226,7 +232,7 @@ class FakeSlack:
             "team": "Lumen",
             "user": "lumen_support",
             "team_id": TEAM_ID,
-            "user_id": BOT_USER_ID,
+            "user_id": self.bot_user_id,
             "bot_id": BOT_ID,
             "is_enterprise_install": False,
         }
