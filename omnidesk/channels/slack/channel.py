@@ -14,7 +14,7 @@ import contextlib
 import logging
 import re
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import aiohttp
@@ -54,7 +54,7 @@ from omnidesk.channels.slack.convert import (
     inbound_from_event,
     parse_thread_key,
 )
-from omnidesk.channels.slack.delivery import BLOCK_ERRORS, error_code, receipt_for
+from omnidesk.channels.slack.delivery import BLOCK_ERRORS, error_code, find_posted, receipt_for
 from omnidesk.channels.slack.glue import to_aiohttp_response, to_bolt_request, unreadable
 from omnidesk.channels.slack.render import escape, post_arguments
 from omnidesk.channels.slack.revisions import (
@@ -73,9 +73,6 @@ log = logging.getLogger(__name__)
 EVENTS_PATH = "/slack/events"
 INTERACTIVITY_PATH = "/slack/interactivity"
 REQUEST_TIMEOUT_SECONDS = 10
-# Names looked up for one message's mentions; past this they stay ``@U…`` (Slack waits
-# three seconds for its answer).
-MAX_MENTION_LOOKUPS = 10
 
 
 class SlackUnavailable(ChannelError):
@@ -187,32 +184,11 @@ class SlackChannel:
         Slack has no idempotency key, but the post carries our id in its metadata."""
         if receipt.ok or receipt.permanent or receipt.retry_after is not None:
             return receipt
-        ts = await self._find_posted(channel, thread_ts, message_id)
+        ts = await find_posted(self.client, channel, thread_ts, message_id)
         if ts is None:
             return receipt
         log.info("Slack posted message %s although the call failed; not sending again", message_id)
         return DeliveryReceipt(ok=True, external_id=f"{channel}:{ts}")
-
-    async def _find_posted(
-        self, channel: str, thread_ts: str | None, message_id: int
-    ) -> str | None:
-        try:
-            if thread_ts is not None:
-                response = await self.client.conversations_replies(
-                    channel=channel, ts=thread_ts, include_all_metadata=True, limit=100
-                )
-            else:
-                response = await self.client.conversations_history(
-                    channel=channel, include_all_metadata=True, limit=50
-                )
-        except Exception as exc:  # the check is best effort; the retry decides
-            log.info("could not look for message %s in Slack: %r", message_id, exc)
-            return None
-        for posted in response.get("messages") or []:
-            payload = (posted.get("metadata") or {}).get("event_payload") or {}
-            if payload.get("omnidesk_message_id") == message_id and posted.get("ts"):
-                return str(posted["ts"])
-        return None
 
     @property
     def agent_channel(self) -> str | None:
@@ -324,14 +300,14 @@ class SlackChannel:
         if event.get("subtype") in REVISION_SUBTYPES:
             await self._revision(body, event, bot)
             return
-        addressed = await self._in_thread(classify_message(event, bot), event, bot)
+        addressed = await self._in_thread(classify_message(event, bot), event, event, bot)
         if addressed is Addressed.YES:
             await self._accept_event(body, event, bot)
 
     async def _revision(self, body: dict[str, Any], event: dict[str, Any], bot: str | None) -> None:
         """A person edited or deleted a message: passed on when the bot took it."""
         message = author_message(event)
-        addressed = await self._in_thread(classify_revision(event, bot), message, bot, event)
+        addressed = await self._in_thread(classify_revision(event, bot), event, message, bot)
         if addressed is not Addressed.YES:
             return
         user = await self._users.lookup(str(message["user"]))
@@ -343,25 +319,21 @@ class SlackChannel:
     async def _in_thread(
         self,
         addressed: Addressed,
-        message: dict[str, Any] | Any,
+        event: Mapping[str, Any],
+        message: Mapping[str, Any],
         bot: str | None,
-        event: dict[str, Any] | None = None,
     ) -> Addressed:
-        """``IF_BOT_IN_THREAD`` settled: whether the bot takes part in the thread."""
+        """``IF_BOT_IN_THREAD`` settled: whether the bot takes part in the thread of
+        ``message`` (the event itself, or the message an edit or deletion is about)."""
         if addressed is not Addressed.IF_BOT_IN_THREAD:
             return addressed
-        channel = str((event or message)["channel"])
+        channel = str(event["channel"])
         ours = await self._threads.bot_in_thread(channel, str(message["thread_ts"]), bot)
         return Addressed.YES if ours else Addressed.NO
 
-    async def _names(self, message: Any, bot: str | None) -> dict[str, str]:
-        """The names of the people a message mentions, by user id (unknown ones left out:
-        they stay a readable ``@U…``)."""
-        wanted = sorted(mentioned_users(message) - {bot or ""})[:MAX_MENTION_LOOKUPS]
-        found = await asyncio.gather(*(self._users.lookup(uid) for uid in wanted))
-        return {
-            uid: user.name for uid, user in zip(wanted, found, strict=True) if user and user.name
-        }
+    async def _names(self, message: Mapping[str, Any], bot: str | None) -> dict[str, str]:
+        """The names of the people a message mentions, by user id."""
+        return await self._users.names(mentioned_users(message) - {bot or ""})
 
     async def _mention(self, body: dict[str, Any], event: dict[str, Any]) -> None:
         bot = await self._bot_user_id()
