@@ -123,16 +123,6 @@ def inbound_from_event(
     channel = str(event["channel"])
     ts = str(event["ts"])
     thread_ts = str(event.get("thread_ts") or ts)
-    raw = {
-        "event_id": body.get("event_id"),
-        "event_type": event.get("type"),
-        "subtype": event.get("subtype"),
-        "team_id": body.get("team_id"),
-        "channel": channel,
-        "channel_type": event.get("channel_type"),
-        "ts": ts,
-        "thread_ts": thread_ts,
-    }
     return InboundMessage(
         channel=NAME,
         sender_id=str(event["user"]),
@@ -143,8 +133,23 @@ def inbound_from_event(
         thread_key=thread_key(channel, thread_ts),
         attachments=attachments_of(event),
         received_at=time_of(ts),
-        raw=MappingProxyType({k: v for k, v in raw.items() if v is not None}),
+        raw=raw_of(body, event, ts=ts, thread_ts=thread_ts),
     )
+
+
+def raw_of(body: Mapping[str, Any], event: Mapping[str, Any], **extra: Any) -> Mapping[str, Any]:
+    """What an inbound message keeps of its Slack event: where it came from, to find it
+    again in Slack."""
+    raw = {
+        "event_id": body.get("event_id"),
+        "event_type": event.get("type"),
+        "subtype": event.get("subtype"),
+        "team_id": body.get("team_id"),
+        "channel": event.get("channel"),
+        "channel_type": event.get("channel_type"),
+        **extra,
+    }
+    return MappingProxyType({k: v for k, v in raw.items() if v is not None})
 
 
 def inbound_from_action(

@@ -23,6 +23,7 @@ from omnidesk.channels.slack.convert import (
     is_dm,
     mentions,
     message_key,
+    raw_of,
     thread_key,
     time_of,
 )
@@ -90,15 +91,6 @@ def inbound_from_revision(
         if not deleted and (message.get("edited") or {}).get("ts")
         else event.get("event_ts") or event.get("ts") or ts
     )
-    raw = {
-        "event_id": body.get("event_id"),
-        "subtype": event.get("subtype"),
-        "team_id": body.get("team_id"),
-        "channel": channel,
-        "channel_type": event.get("channel_type"),
-        "ts": ts,
-        "revised_ts": when,
-    }
     return InboundMessage(
         channel=NAME,
         sender_id=str(message["user"]),
@@ -109,7 +101,7 @@ def inbound_from_revision(
         thread_key=thread_key(channel, str(message.get("thread_ts") or ts)),
         attachments=() if deleted else attachments_of(message),
         received_at=time_of(when),
-        raw=MappingProxyType({k: v for k, v in raw.items() if v is not None}),
+        raw=raw_of(body, event, ts=ts, revised_ts=when),
         replaces=original,
         deleted=deleted,
     )
