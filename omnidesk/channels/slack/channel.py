@@ -266,6 +266,9 @@ class SlackChannel:
         app.event("app_mention")(self._mention)
         app.event("message")(self._message)
         app.action(re.compile(f"^{ACTION_PREFIX}"))(self._action)
+        # Other clicks (a link button, another app's element) are acknowledged too: an
+        # unanswered click shows the person an error in Slack.
+        app.action(re.compile(".*"))(self._other_action)
         app.event(re.compile(".*"))(self._other_event)
         return app
 
@@ -373,6 +376,10 @@ class SlackChannel:
         if inbound is not None:
             await self._deliver(inbound)
         # Acknowledged only once stored: a failure shows the person an error instead.
+        await ack()
+
+    async def _other_action(self, ack: AsyncAck, action: dict[str, Any]) -> None:
+        log.debug("ignoring Slack action %s", action.get("action_id"))
         await ack()
 
     async def _other_event(self, event: dict[str, Any]) -> None:
