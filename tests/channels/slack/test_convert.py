@@ -157,3 +157,56 @@ def test_users_info_profiles() -> None:
     assert user_of({"id": "U1", "name": "svc", "is_bot": True}) == SlackUser(
         "U1", "svc", None, True
     )
+
+
+def test_rich_text_only_message_reads_its_blocks() -> None:
+    body = fixture("message_im")
+    event = {
+        **body["event"],
+        "text": "",
+        "blocks": [
+            {
+                "type": "rich_text",
+                "elements": [
+                    {"type": "rich_text_section", "elements": [{"type": "text", "text": "Steps:"}]},
+                    {
+                        "type": "rich_text_list",
+                        "style": "ordered",
+                        "elements": [
+                            {
+                                "type": "rich_text_section",
+                                "elements": [{"type": "text", "text": "unplug"}],
+                            },
+                            {
+                                "type": "rich_text_section",
+                                "elements": [{"type": "text", "text": "wait"}],
+                            },
+                        ],
+                    },
+                    {
+                        "type": "rich_text_quote",
+                        "elements": [{"type": "text", "text": "it blinks"}],
+                    },
+                    {
+                        "type": "rich_text_preformatted",
+                        "elements": [{"type": "text", "text": "E42"}],
+                    },
+                ],
+            }
+        ],
+    }
+    inbound = inbound_from_event(body, event, ALICE_USER, BOT_USER_ID)
+    assert inbound.text == "Steps:\n1. unplug\n2. wait\n> it blinks\n```\nE42\n```"
+
+
+def test_attachments_only_message_reads_the_shared_text() -> None:
+    body = fixture("message_im")
+    event = {
+        **body["event"],
+        "text": "",
+        "blocks": [],
+        "attachments": [
+            {"fallback": "[shared] lamp broken", "text": "lamp *broken*", "is_share": True}
+        ],
+    }
+    assert inbound_from_event(body, event, ALICE_USER, BOT_USER_ID).text == "lamp broken"

@@ -393,3 +393,14 @@ async def test_interactivity_with_a_forged_signature_is_refused(
     resp = await workspace.client.post("/slack/interactivity", data=body, headers=headers)
     assert resp.status == 401
     assert await workspace.inbox_count() == 0
+
+
+async def test_mentioned_people_are_named_in_the_stored_text(
+    workspace: Workspace, slack: FakeSlack
+) -> None:
+    event = fixture("message_im", text="<@U0BOB0001> said to ask you, and <@U0GHOST01> too")
+    await workspace.event(event)
+    await eventually(workspace.settled)
+    [question] = await contact_messages(workspace)
+    # Bob is known to users.info; the ghost is not and stays readable.
+    assert question.text == "@Bob Stone said to ask you, and @U0GHOST01 too"
