@@ -6,10 +6,9 @@ does is decided outside the channel."""
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Any
 
-from omnidesk.channels.base import AgentMessage
+from omnidesk.channels.base import AgentMessage, RoomPost
 from omnidesk.channels.slack.convert import NAME, SlackUser
 from omnidesk.channels.slack.render import SECTION_MAX, escape, link
 from omnidesk.channels.slack.text import message_text
@@ -18,21 +17,7 @@ from omnidesk.channels.slack.text import message_text
 REPLY_SUBTYPES = frozenset({None, "thread_broadcast"})
 
 
-@dataclass(frozen=True, slots=True)
-class Handoff:
-    """One escalation as agents read it in the channel."""
-
-    conversation_id: int
-    customer: str
-    channel: str
-    reason: str
-    priority: str
-    ticket_id: int | None
-    last_messages: tuple[tuple[str, str], ...]
-    console_url: str
-
-
-def handoff_arguments(handoff: Handoff) -> dict[str, Any]:
+def handoff_arguments(handoff: RoomPost) -> dict[str, Any]:
     """The ``chat.postMessage`` body (blocks and a text fallback) of an escalation."""
     ticket = f" #{handoff.ticket_id}" if handoff.ticket_id else ""
     title = (

@@ -36,10 +36,10 @@ from omnidesk.channels.base import (
     OnAgentMessage,
     OnMessage,
     OutboundMessage,
+    RoomPost,
 )
 from omnidesk.channels.slack import signature
 from omnidesk.channels.slack.agents import (
-    Handoff,
     agent_message,
     handoff_arguments,
     is_thread_reply,
@@ -195,7 +195,7 @@ class SlackChannel:
         """The channel id where escalations are posted for agents, when one is set."""
         return self._settings.agent_channel or None
 
-    async def post_handoff(self, handoff: Handoff) -> str | None:
+    async def post_handoff(self, handoff: RoomPost) -> str | None:
         """Post an escalation to the agent channel; the thread ts of the post, or None
         when there is no agent channel or Slack refused it."""
         channel = self.agent_channel
