@@ -32,12 +32,21 @@ from omnidesk.channels.slack.text import message_text
 EDITED = "message_changed"
 DELETED = "message_deleted"
 REVISION_SUBTYPES = frozenset({EDITED, DELETED})
+TOMBSTONE = "tombstone"
+
+
+def is_deletion(event: Mapping[str, Any]) -> bool:
+    """A deletion: ``message_deleted``, or the ``message_changed`` that turns a thread's
+    first message into a tombstone (deleting a message with replies keeps its place)."""
+    if event.get("subtype") == DELETED:
+        return True
+    return (event.get("message") or {}).get("subtype") == TOMBSTONE
 
 
 def author_message(event: Mapping[str, Any]) -> Mapping[str, Any]:
     """The message as the person wrote it: the new version of an edit, the deleted one
     of a deletion."""
-    if event.get("subtype") == EDITED:
+    if event.get("subtype") == EDITED and not is_deletion(event):
         return event.get("message") or {}
     return event.get("previous_message") or {}
 
@@ -59,7 +68,11 @@ def classify_revision(event: Mapping[str, Any], bot_user_id: str | None) -> Addr
         or not _ts_of(event)
     ):
         return Addressed.NO
-    if event.get("subtype") == EDITED and not _changed(event, bot_user_id):
+    if (
+        event.get("subtype") == EDITED
+        and not is_deletion(event)
+        and not _changed(event, bot_user_id)
+    ):
         return Addressed.NO
     if is_dm(event):
         return Addressed.YES
@@ -85,12 +98,9 @@ def inbound_from_revision(
     message = author_message(event)
     ts = _ts_of(event)
     original = message_key(channel, ts)
-    deleted = event.get("subtype") == DELETED
-    when = str(
-        (message.get("edited") or {}).get("ts")
-        if not deleted and (message.get("edited") or {}).get("ts")
-        else event.get("event_ts") or event.get("ts") or ts
-    )
+    deleted = is_deletion(event)
+    edited_ts = None if deleted else (message.get("edited") or {}).get("ts")
+    when = str(edited_ts or event.get("event_ts") or event.get("ts") or ts)
     return InboundMessage(
         channel=NAME,
         sender_id=str(message["user"]),
@@ -110,7 +120,7 @@ def inbound_from_revision(
 def _ts_of(event: Mapping[str, Any]) -> str:
     if event.get("subtype") == DELETED:
         return str(event.get("deleted_ts") or author_message(event).get("ts") or "")
-    return str(author_message(event).get("ts") or "")
+    return str((event.get("message") or {}).get("ts") or author_message(event).get("ts") or "")
 
 
 def _changed(event: Mapping[str, Any], bot_user_id: str | None) -> bool:

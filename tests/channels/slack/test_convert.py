@@ -17,6 +17,7 @@ from omnidesk.channels.slack.convert import (
     thread_key,
     user_of,
 )
+from omnidesk.channels.slack.revisions import classify_revision, inbound_from_revision
 from omnidesk.channels.slack.text import plain_text
 from tests.channels.slack.fakeslack import ALICE, BOT_USER_ID, FakeSlack, fixture
 
@@ -210,3 +211,34 @@ def test_attachments_only_message_reads_the_shared_text() -> None:
         ],
     }
     assert inbound_from_event(body, event, ALICE_USER, BOT_USER_ID).text == "lamp broken"
+
+
+def test_a_deleted_thread_start_becomes_a_tombstone_and_counts_as_a_deletion() -> None:
+    # Deleting a message that has replies (every DM question the bot answered in its
+    # thread) keeps its place as a tombstone: Slack sends message_changed, not deleted.
+    question = fixture("message_im")["event"]
+    kept = {"ts": question["ts"], "thread_ts": question["ts"], "reply_count": 1}
+    body = fixture("message_changed")
+    body["event"].update(
+        message={
+            "type": "message",
+            "subtype": "tombstone",
+            "text": "This message was deleted.",
+            "user": "USLACKBOT",
+            "hidden": True,
+            **kept,
+        },
+        previous_message={"type": "message", "user": ALICE, "text": question["text"], **kept},
+    )
+    event = body["event"]
+    assert classify_revision(event, BOT_USER_ID) is Addressed.YES
+    inbound = inbound_from_revision(body, event, ALICE_USER, BOT_USER_ID)
+    assert inbound.deleted and inbound.text == ""
+    assert (inbound.sender_id, inbound.replaces) == (ALICE, f"D0ALICE01:{question['ts']}")
+
+
+def test_an_unfurl_or_a_reply_count_is_not_an_edit() -> None:
+    body = fixture("message_changed")
+    event = body["event"]
+    event["message"] = {**event["previous_message"], "reply_count": 2, "attachments": [{"id": 1}]}
+    assert classify_revision(event, BOT_USER_ID) is Addressed.NO
