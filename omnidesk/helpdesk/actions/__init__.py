@@ -58,7 +58,6 @@ from omnidesk.helpdesk.actions.labels import clean_labels, labels_of, set_labels
 from omnidesk.helpdesk.actions.merges import merge_contacts, unmerge_contacts
 from omnidesk.helpdesk.actions.messages import (
     agent_reply,
-    emit_message,
     message_dict,
     record_message,
     reply,
@@ -154,7 +153,6 @@ __all__ = [
     "delete_team",
     "disable_agent",
     "edit_inbound_message",
-    "emit_message",
     "end_session",
     "end_sessions",
     "end_snooze",
