@@ -1,6 +1,6 @@
 """The message types every part of omnidesk speaks: what a customer sent
-(``InboundMessage``), what goes back (``OutboundMessage``), button payloads and delivery
-receipts.
+(``InboundMessage``), what goes back (``OutboundMessage``), button payloads, delivery
+receipts and the escalation posted for agents in a chat room (``RoomPost``).
 
 They live here, in a leaf module that imports nothing of ours, because two rooms need
 them and may not import each other: ``channels/`` converts platform traffic to and from
@@ -108,8 +108,10 @@ class InboundMessage:
     attachments: tuple[Attachment, ...] = ()
     received_at: dt.datetime = field(default_factory=_utcnow)
     raw: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}))
-    # The dedupe key of an earlier message this one edits (Telegram edited_message).
+    # The dedupe key of an earlier message this one edits (Telegram edited_message, Slack
+    # message_changed), or deletes when ``deleted`` is set (Slack message_deleted).
     replaces: str | None = None
+    deleted: bool = False
     # The platform id of the message this one answers (email In-Reply-To, a Telegram
     # reply): joins that message's conversation when the thread key alone does not.
     reply_to: str | None = None
@@ -232,6 +234,21 @@ class DeliveryReceipt:
     error: str | None = None
     permanent: bool = False
     retry_after: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class RoomPost:
+    """An escalation as agents read it in a chat room (the Slack agent channel):
+    ``escalation`` decides what it says, a channel posts it."""
+
+    conversation_id: int
+    customer: str
+    channel: str
+    reason: str
+    priority: str
+    ticket_id: int | None
+    last_messages: tuple[tuple[str, str], ...]  # (who, text), oldest first
+    console_url: str
 
 
 class InboundResult(enum.StrEnum):

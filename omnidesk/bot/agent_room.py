@@ -6,14 +6,13 @@ which sends it to the customer."""
 from __future__ import annotations
 
 import logging
-from dataclasses import asdict
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from omnidesk.channels import AgentMessage
 from omnidesk.channels.slack import SlackChannel
-from omnidesk.channels.slack.agents import Handoff, rating_line, resolved_line
+from omnidesk.channels.slack.agents import rating_line, resolved_line
 from omnidesk.escalation import ThreadReplyResult, escalation_post, reply_from_thread
 from omnidesk.helpdesk import (
     Author,
@@ -86,7 +85,7 @@ class AgentRoom:
             )
             if found is None:
                 return None
-            thread_ts = await self._slack.post_handoff(Handoff(**asdict(found)))
+            thread_ts = await self._slack.post_handoff(found)
             if thread_ts is None:
                 return None
             await actions.record_agent_thread(

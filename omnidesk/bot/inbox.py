@@ -164,7 +164,8 @@ class Inbox:
             async with unit_of_work(self._sessionmaker, self._bus) as session:
                 turn = await self._router.handle(session, inbound, prepared)
                 await actions.inbound_done(session, item.id)
-                _emit_processed(session, inbound, turn)
+                if turn is not None:
+                    _emit_processed(session, inbound, turn)
         except Exception as exc:
             log.exception("inbox item %s failed", item.id)
             if _transient(exc) and item.attempts < MAX_ATTEMPTS:

@@ -14,6 +14,7 @@ from omnidesk.channels.base import (
     OnAgentMessage,
     OnMessage,
     OutboundMessage,
+    RoomPost,
 )
 
 __all__ = [
@@ -30,4 +31,5 @@ __all__ = [
     "OnAgentMessage",
     "OnMessage",
     "OutboundMessage",
+    "RoomPost",
 ]

@@ -24,6 +24,7 @@ from omnidesk.messages import (
     InboundMessage,
     InboundResult,
     OutboundMessage,
+    RoomPost,
 )
 
 __all__ = [
@@ -40,6 +41,7 @@ __all__ = [
     "OnAgentMessage",
     "OnMessage",
     "OutboundMessage",
+    "RoomPost",
 ]
 
 

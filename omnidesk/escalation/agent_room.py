@@ -11,13 +11,13 @@ from __future__ import annotations
 
 import enum
 import logging
-from dataclasses import dataclass
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from omnidesk.helpdesk import HUMAN_OWNED, Actor, actions
 from omnidesk.helpdesk.models import Agent, AgentRole, Author, Contact, Conversation, Message
+from omnidesk.messages import RoomPost
 
 log = logging.getLogger(__name__)
 
@@ -26,20 +26,6 @@ MAX_LINE_CHARS = 300
 NOTE_PREFIX = "note:"
 # How many of the conversation's latest agent messages are checked for a redelivered reply.
 DEDUPE_LOOKBACK = 50
-
-
-@dataclass(frozen=True, slots=True)
-class RoomPost:
-    """An escalation as agents see it in the room."""
-
-    conversation_id: int
-    customer: str
-    channel: str
-    reason: str
-    priority: str
-    ticket_id: int | None
-    last_messages: tuple[tuple[str, str], ...]  # (who, text), oldest first
-    console_url: str
 
 
 class ThreadReplyResult(enum.StrEnum):

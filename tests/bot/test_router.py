@@ -295,6 +295,7 @@ async def test_no_search_while_a_person_owns_the_thread(
     async with chat.services.sessionmaker() as session, session.begin():
         turn = await chat.services.router.handle(session, inbound, prepared)
     assert searched == ["how do I reset my password?"]
+    assert turn is not None
     assert turn.prepared.answer is not None and turn.prepared.answer.kind == "answer"
 
 

@@ -9,8 +9,7 @@ writes nothing itself: every change goes through a helpdesk action.
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import select
@@ -33,6 +32,7 @@ from omnidesk.bot.router.texts import (
     citation,
     is_greeting,
 )
+from omnidesk.bot.router.turn import Handler, Prepared, Turn, inbound_payload
 from omnidesk.channels import Action, InboundMessage
 from omnidesk.config import EscalationSettings
 from omnidesk.escalation import (
@@ -54,52 +54,12 @@ from omnidesk.helpdesk import (
     Contact,
     Conversation,
     ConversationState,
-    Message,
     actions,
 )
-from omnidesk.helpdesk.catalogue import catalogue_of
-from omnidesk.knowledge import Answer, Article, ArticleStatus, KnowledgeBase, markdown_to_text
+from omnidesk.knowledge import ArticleStatus, KnowledgeBase, markdown_to_text
 
 log = logging.getLogger(__name__)
 
-
-@dataclass(slots=True)
-class Prepared:
-    """Work done before the write transaction: the knowledge base's answer, so slow
-    retrieval never holds a database lock."""
-
-    answer: Answer | None = None
-    question: str | None = None
-    article: Article | None = None
-    # A person owned the thread when it was looked at: no search was made.
-    skipped: bool = False
-
-
-@dataclass(slots=True)
-class Turn:
-    """One inbound message being handled, and what the router wrote for it."""
-
-    session: AsyncSession
-    inbound: InboundMessage
-    conversation: Conversation
-    recorded: Message
-    prepared: Prepared
-    replies: list[Message] = field(default_factory=list)
-
-    async def reply(self, author: Author, text: str, **payload: Any) -> Message:
-        message = await actions.reply(
-            self.session,
-            self.conversation,
-            author,
-            text,
-            author_name=catalogue_of(self.session).bot_name if author == Author.BOT else None,
-            payload={k: v for k, v in payload.items() if v is not None},
-        )
-        self.replies.append(message)
-        return message
-
-
-Handler = Callable[[Turn], Awaitable[bool]]
 
 FEEDBACK: dict[str, Feedback] = {Action.HELPFUL: "helpful", Action.NOT_HELPFUL: "not_helpful"}
 
@@ -155,8 +115,13 @@ class Router:
 
     async def handle(
         self, session: AsyncSession, inbound: InboundMessage, prepared: Prepared
-    ) -> Turn:
-        """Record the message and run the handler chain, inside the caller's transaction."""
+    ) -> Turn | None:
+        """Record the message and run the handler chain, inside the caller's transaction;
+        None for the deletion of a message that was never stored."""
+        if inbound.replaces is not None:
+            revised = await self._revise(session, inbound, prepared)
+            if revised is not None or inbound.deleted:
+                return revised
         identity = await actions.resolve_identity(
             session,
             inbound.channel,
@@ -172,20 +137,13 @@ class Router:
             ticket_ref=inbound.ticket_ref,
             reply_to=inbound.reply_to,
         )
-        if inbound.replaces is not None:
-            edited = await actions.edit_message(
-                session, conversation, inbound.replaces, inbound.text
-            )
-            if edited is not None:
-                # An edit changes the record; it is not a new question.
-                return Turn(session, inbound, conversation, edited, prepared)
         recorded = await actions.record_message(
             session,
             conversation,
             Author.CONTACT,
             inbound.text,
             author_name=inbound.sender_name,
-            payload=_inbound_payload(inbound),
+            payload=inbound_payload(inbound),
             external_id=inbound.dedupe_key,
         )
         if prepared.skipped and conversation.state not in HUMAN_OWNED:
@@ -211,6 +169,27 @@ class Router:
             if await handler(turn):
                 break
         return turn
+
+    async def _revise(
+        self, session: AsyncSession, inbound: InboundMessage, prepared: Prepared
+    ) -> Turn | None:
+        """A customer's edit or deletion of a stored message. It changes the record; it
+        is not a new question, so the bot does not answer again (its answer to the first
+        wording stays on record). None when no such message is stored."""
+        revised = await actions.revise_inbound_message(
+            session,
+            inbound.channel,
+            inbound.sender_id,
+            str(inbound.replaces),
+            text=inbound.text,
+            deleted=inbound.deleted,
+            attachments=inbound_payload(inbound).get("attachments"),
+            at=inbound.received_at,
+        )
+        if revised is None:
+            return None
+        conversation = await session.get_one(Conversation, revised.conversation_id)
+        return Turn(session, inbound, conversation, revised, prepared)
 
     # -- handlers, in order ------------------------------------------------------------
 
@@ -399,18 +378,3 @@ class Router:
             return None, None
         state, last_question = ConversationState(row[0]), row[1]
         return state, last_question if state == ConversationState.BOT else None
-
-
-def _inbound_payload(inbound: InboundMessage) -> dict[str, Any]:
-    """What a customer's message keeps besides its text."""
-    payload: dict[str, Any] = {}
-    if inbound.attachments:
-        payload["attachments"] = [
-            {"filename": a.filename, "content_type": a.content_type, "size": a.size, "url": a.url}
-            for a in inbound.attachments
-        ]
-    if inbound.raw.get("client_id"):
-        payload["client_id"] = str(inbound.raw["client_id"])
-    if inbound.action:
-        payload["action"] = inbound.action
-    return payload

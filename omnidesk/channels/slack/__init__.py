@@ -9,8 +9,11 @@ private channels); bot events ``message.im``, ``app_mention``, ``message.channel
 
 What counts as a question: a direct message; a mention in a channel (the mention is
 removed from the text); a reply without a mention in a channel thread the bot is part
-of. Edits, deletions, joins and bot posts are not. Each top-level message starts its own
-thread, and so its own conversation (thread key ``"{channel}:{thread ts}"``).
+of. Joins and bot posts are not. A person's edit or deletion of such a message is passed
+on as an ``InboundMessage`` that ``replaces`` it (``revisions.py``), so the stored
+message follows. Each top-level message starts its own thread, and so its own
+conversation (thread key ``"{channel}:{thread ts}"``). The text is read from the
+message's rich-text blocks, mentions become names (``users.info``), see ``text.py``.
 """
 
 from omnidesk.channels.base import Channel, OnMessage

@@ -6,32 +6,18 @@ does is decided outside the channel."""
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Any
 
-from omnidesk.channels.base import AgentMessage
-from omnidesk.channels.slack.convert import NAME, SlackUser, plain_text
+from omnidesk.channels.base import AgentMessage, RoomPost
+from omnidesk.channels.slack.convert import NAME, SlackUser
 from omnidesk.channels.slack.render import SECTION_MAX, escape, link
+from omnidesk.channels.slack.text import message_text
 
 # A thread reply that is part of the discussion (not an edit, a join or a bot post).
 REPLY_SUBTYPES = frozenset({None, "thread_broadcast"})
 
 
-@dataclass(frozen=True, slots=True)
-class Handoff:
-    """One escalation as agents read it in the channel."""
-
-    conversation_id: int
-    customer: str
-    channel: str
-    reason: str
-    priority: str
-    ticket_id: int | None
-    last_messages: tuple[tuple[str, str], ...]
-    console_url: str
-
-
-def handoff_arguments(handoff: Handoff) -> dict[str, Any]:
+def handoff_arguments(handoff: RoomPost) -> dict[str, Any]:
     """The ``chat.postMessage`` body (blocks and a text fallback) of an escalation."""
     ticket = f" #{handoff.ticket_id}" if handoff.ticket_id else ""
     title = (
@@ -84,15 +70,17 @@ def agent_message(
     event: Mapping[str, Any],
     user: SlackUser | None,
     bot_user_id: str | None,
+    names: Mapping[str, str] | None = None,
 ) -> AgentMessage:
-    """A thread reply known to be a person's, as the service's ``AgentMessage``."""
+    """A thread reply known to be a person's, as the service's ``AgentMessage``;
+    ``names`` are the mentioned people's names by user id."""
     channel, ts = str(event["channel"]), str(event["ts"])
     return AgentMessage(
         platform=NAME,
         room_id=channel,
         thread_id=str(event["thread_ts"]),
         user_id=str(event["user"]),
-        text=plain_text(str(event.get("text") or ""), bot_user_id),
+        text=message_text(event, bot_user_id, names or {}),
         dedupe_key=str(body.get("event_id") or f"{channel}:{ts}"),
         user_name=user.name if user else None,
         user_email=user.email if user else None,

@@ -14,7 +14,7 @@ import contextlib
 import logging
 import re
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import aiohttp
@@ -36,10 +36,10 @@ from omnidesk.channels.base import (
     OnAgentMessage,
     OnMessage,
     OutboundMessage,
+    RoomPost,
 )
 from omnidesk.channels.slack import signature
 from omnidesk.channels.slack.agents import (
-    Handoff,
     agent_message,
     handoff_arguments,
     is_thread_reply,
@@ -54,9 +54,16 @@ from omnidesk.channels.slack.convert import (
     inbound_from_event,
     parse_thread_key,
 )
-from omnidesk.channels.slack.delivery import BLOCK_ERRORS, error_code, receipt_for
+from omnidesk.channels.slack.delivery import BLOCK_ERRORS, error_code, find_posted, receipt_for
 from omnidesk.channels.slack.glue import to_aiohttp_response, to_bolt_request, unreadable
 from omnidesk.channels.slack.render import escape, post_arguments
+from omnidesk.channels.slack.revisions import (
+    REVISION_SUBTYPES,
+    author_message,
+    classify_revision,
+    inbound_from_revision,
+)
+from omnidesk.channels.slack.text import mentioned_users
 from omnidesk.channels.slack.threads import ThreadMemory
 from omnidesk.channels.slack.users import UserDirectory
 from omnidesk.config import SlackSettings
@@ -177,39 +184,18 @@ class SlackChannel:
         Slack has no idempotency key, but the post carries our id in its metadata."""
         if receipt.ok or receipt.permanent or receipt.retry_after is not None:
             return receipt
-        ts = await self._find_posted(channel, thread_ts, message_id)
+        ts = await find_posted(self.client, channel, thread_ts, message_id)
         if ts is None:
             return receipt
         log.info("Slack posted message %s although the call failed; not sending again", message_id)
         return DeliveryReceipt(ok=True, external_id=f"{channel}:{ts}")
-
-    async def _find_posted(
-        self, channel: str, thread_ts: str | None, message_id: int
-    ) -> str | None:
-        try:
-            if thread_ts is not None:
-                response = await self.client.conversations_replies(
-                    channel=channel, ts=thread_ts, include_all_metadata=True, limit=100
-                )
-            else:
-                response = await self.client.conversations_history(
-                    channel=channel, include_all_metadata=True, limit=50
-                )
-        except Exception as exc:  # the check is best effort; the retry decides
-            log.info("could not look for message %s in Slack: %r", message_id, exc)
-            return None
-        for posted in response.get("messages") or []:
-            payload = (posted.get("metadata") or {}).get("event_payload") or {}
-            if payload.get("omnidesk_message_id") == message_id and posted.get("ts"):
-                return str(posted["ts"])
-        return None
 
     @property
     def agent_channel(self) -> str | None:
         """The channel id where escalations are posted for agents, when one is set."""
         return self._settings.agent_channel or None
 
-    async def post_handoff(self, handoff: Handoff) -> str | None:
+    async def post_handoff(self, handoff: RoomPost) -> str | None:
         """Post an escalation to the agent channel; the thread ts of the post, or None
         when there is no agent channel or Slack refused it."""
         channel = self.agent_channel
@@ -280,6 +266,9 @@ class SlackChannel:
         app.event("app_mention")(self._mention)
         app.event("message")(self._message)
         app.action(re.compile(f"^{ACTION_PREFIX}"))(self._action)
+        # Other clicks (a link button, another app's element) are acknowledged too: an
+        # unanswered click shows the person an error in Slack.
+        app.action(re.compile(".*"))(self._other_action)
         app.event(re.compile(".*"))(self._other_event)
         return app
 
@@ -311,14 +300,43 @@ class SlackChannel:
             # The agents' room: nothing there is a customer's question.
             await self._agent_reply(body, event, bot)
             return
-        addressed = classify_message(event, bot)
-        if addressed is Addressed.IF_BOT_IN_THREAD:
-            ours = await self._threads.bot_in_thread(
-                str(event["channel"]), str(event["thread_ts"]), bot
-            )
-            addressed = Addressed.YES if ours else Addressed.NO
+        if event.get("subtype") in REVISION_SUBTYPES:
+            await self._revision(body, event, bot)
+            return
+        addressed = await self._in_thread(classify_message(event, bot), event, event, bot)
         if addressed is Addressed.YES:
             await self._accept_event(body, event, bot)
+
+    async def _revision(self, body: dict[str, Any], event: dict[str, Any], bot: str | None) -> None:
+        """A person edited or deleted a message: passed on when the bot took it."""
+        message = author_message(event)
+        addressed = await self._in_thread(classify_revision(event, bot), event, message, bot)
+        if addressed is not Addressed.YES:
+            return
+        user = await self._users.lookup(str(message["user"]))
+        if user is not None and user.is_bot:
+            return
+        names = await self._names(message, bot)
+        await self._deliver(inbound_from_revision(body, event, user, bot, names))
+
+    async def _in_thread(
+        self,
+        addressed: Addressed,
+        event: Mapping[str, Any],
+        message: Mapping[str, Any],
+        bot: str | None,
+    ) -> Addressed:
+        """``IF_BOT_IN_THREAD`` settled: whether the bot takes part in the thread of
+        ``message`` (the event itself, or the message an edit or deletion is about)."""
+        if addressed is not Addressed.IF_BOT_IN_THREAD:
+            return addressed
+        channel = str(event["channel"])
+        ours = await self._threads.bot_in_thread(channel, str(message["thread_ts"]), bot)
+        return Addressed.YES if ours else Addressed.NO
+
+    async def _names(self, message: Mapping[str, Any], bot: str | None) -> dict[str, str]:
+        """The names of the people a message mentions, by user id."""
+        return await self._users.names(mentioned_users(message) - {bot or ""})
 
     async def _mention(self, body: dict[str, Any], event: dict[str, Any]) -> None:
         bot = await self._bot_user_id()
@@ -336,7 +354,8 @@ class SlackChannel:
         user = await self._users.lookup(str(event["user"]))
         if user is not None and user.is_bot:
             return
-        await self._deliver(inbound_from_event(body, event, user, bot))
+        names = await self._names(event, bot)
+        await self._deliver(inbound_from_event(body, event, user, bot, names))
 
     async def _agent_reply(
         self, body: dict[str, Any], event: dict[str, Any], bot: str | None
@@ -346,7 +365,7 @@ class SlackChannel:
         user = await self._users.lookup(str(event["user"]))
         if user is not None and user.is_bot:
             return
-        reply: AgentMessage = agent_message(body, event, user, bot)
+        reply: AgentMessage = agent_message(body, event, user, bot, await self._names(event, bot))
         # An exception reaches bolt, which answers 500: Slack delivers the reply again.
         await self.on_agent_message(reply)
 
@@ -357,6 +376,10 @@ class SlackChannel:
         if inbound is not None:
             await self._deliver(inbound)
         # Acknowledged only once stored: a failure shows the person an error instead.
+        await ack()
+
+    async def _other_action(self, ack: AsyncAck, action: dict[str, Any]) -> None:
+        log.debug("ignoring Slack action %s", action.get("action_id"))
         await ack()
 
     async def _other_event(self, event: dict[str, Any]) -> None:

@@ -11,27 +11,22 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any
 
 from omnidesk.channels.base import Attachment, InboundMessage
+from omnidesk.channels.slack.text import message_text
 
 NAME = "slack"
 # Our buttons' action ids start with this, so clicks on anything else are not ours.
 ACTION_PREFIX = "omnidesk_"
-# Message subtypes a person produces; every other subtype (edits, deletions, joins, bot
-# posts, topic changes) is not a new question. Edits are not mirrored: the original
-# event's dedupe key (its event_id) is not in the message_changed event, so an edit
-# could not be linked to the message it changes.
-PERSON_SUBTYPES = frozenset({None, "file_share", "thread_broadcast"})
+# Message subtypes a person produces; every other subtype (joins, bot posts, topic
+# changes) is not a new question. Edits and deletions (``REVISION_SUBTYPES``) change a
+# message already taken, see ``revisions.py``.
+PERSON_SUBTYPES = frozenset({None, "file_share", "thread_broadcast", "me_message"})
 DM_PREFIX = "D"
-
-_ENTITY = re.compile(r"<([^<>\n]+)>")
-_LEADING_PUNCTUATION = re.compile(r"^[\s,:;]+")
-_REMOVED = "\x00"
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,32 +105,10 @@ def _from_a_person(event: Mapping[str, Any], bot_user_id: str | None) -> bool:
     return bool(user) and user != bot_user_id and bool(event.get("channel") and event.get("ts"))
 
 
-def plain_text(text: str, bot_user_id: str | None = None) -> str:
-    """What a person typed, from Slack's mrkdwn: mentions of the bot removed, other
-    mentions, channels and links as readable text, HTML entities unescaped."""
-
-    def entity(match: re.Match[str]) -> str:
-        inner = match.group(1)
-        target, _, label = inner.partition("|")
-        if target.startswith("@"):
-            if target[1:] == bot_user_id:
-                return _REMOVED
-            return f"@{label.lstrip('@')}" if label else target
-        if target.startswith("#"):
-            return f"#{label}" if label else target
-        if target.startswith("!"):
-            if label:
-                return label
-            return f"@{target[1:]}" if target[1:] in ("here", "channel", "everyone") else ""
-        if target.startswith("mailto:"):
-            return label or target.removeprefix("mailto:")
-        return f"{label} ({target})" if label and label != target else target
-
-    converted = _ENTITY.sub(entity, text.replace(_REMOVED, ""))
-    converted = converted.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
-    # The gap a removed mention leaves becomes one space; the rest keeps its spacing.
-    converted = re.sub(rf"[ \t]*{_REMOVED}[ \t]*", " ", converted)
-    return _LEADING_PUNCTUATION.sub("", converted).strip()
+def message_key(channel: str, ts: str) -> str:
+    """The dedupe key, and stored id, of a person's message: Slack names a message by its
+    channel and ``ts``, and so do its retries, its edits and its deletion."""
+    return f"{channel}:{ts}"
 
 
 def inbound_from_event(
@@ -143,36 +116,40 @@ def inbound_from_event(
     event: Mapping[str, Any],
     user: SlackUser | None,
     bot_user_id: str | None,
+    names: Mapping[str, str] = MappingProxyType({}),
 ) -> InboundMessage:
-    """The ``InboundMessage`` of a message or mention already known to be for the bot.
-
-    The dedupe key is the envelope's ``event_id``: Slack resends the same event id when
-    it retries, so the inbox refuses the second delivery.
-    """
+    """The ``InboundMessage`` of a message or mention already known to be for the bot;
+    ``names`` are the mentioned people's names by user id."""
     channel = str(event["channel"])
     ts = str(event["ts"])
     thread_ts = str(event.get("thread_ts") or ts)
-    raw = {
-        "event_id": body.get("event_id"),
-        "event_type": event.get("type"),
-        "team_id": body.get("team_id"),
-        "channel": channel,
-        "channel_type": event.get("channel_type"),
-        "ts": ts,
-        "thread_ts": thread_ts,
-    }
     return InboundMessage(
         channel=NAME,
         sender_id=str(event["user"]),
-        dedupe_key=str(body.get("event_id") or f"{channel}:{ts}"),
-        text=plain_text(str(event.get("text") or ""), bot_user_id),
+        dedupe_key=message_key(channel, ts),
+        text=message_text(event, bot_user_id, names),
         sender_name=user.name if user else None,
         sender_email=user.email if user else None,
         thread_key=thread_key(channel, thread_ts),
         attachments=attachments_of(event),
-        received_at=_time_of(ts),
-        raw=MappingProxyType({k: v for k, v in raw.items() if v is not None}),
+        received_at=time_of(ts),
+        raw=raw_of(body, event, ts=ts, thread_ts=thread_ts),
     )
+
+
+def raw_of(body: Mapping[str, Any], event: Mapping[str, Any], **extra: Any) -> Mapping[str, Any]:
+    """What an inbound message keeps of its Slack event: where it came from, to find it
+    again in Slack."""
+    raw = {
+        "event_id": body.get("event_id"),
+        "event_type": event.get("type"),
+        "subtype": event.get("subtype"),
+        "team_id": body.get("team_id"),
+        "channel": event.get("channel"),
+        "channel_type": event.get("channel_type"),
+        **extra,
+    }
+    return MappingProxyType({k: v for k, v in raw.items() if v is not None})
 
 
 def inbound_from_action(
@@ -206,7 +183,7 @@ def inbound_from_action(
         sender_name=user.name if user else None,
         sender_email=user.email if user else None,
         thread_key=thread_key(str(channel), str(thread_ts)),
-        received_at=_time_of(action_ts),
+        received_at=time_of(action_ts),
         raw=MappingProxyType(
             {
                 "team_id": (body.get("team") or {}).get("id"),
@@ -220,13 +197,17 @@ def inbound_from_action(
 
 
 def attachments_of(event: Mapping[str, Any]) -> tuple[Attachment, ...]:
-    """Shared files as links: their bytes stay in Slack, behind its own access rules."""
+    """Shared files as links: their bytes stay in Slack, behind its own access rules. A
+    file Slack hides (plan limits, a deleted file) is still listed, so a message made of
+    it alone does not arrive empty."""
     found = []
     for file in event.get("files") or ():
+        if not isinstance(file, dict):
+            continue
         name = file.get("name") or file.get("title")
         if not name:
-            # Files hidden by the workspace's plan limits come without any details.
-            continue
+            mode = str(file.get("mode") or "hidden").replace("_", " ")
+            name = f"{file.get('id') or 'file'} ({mode})"
         found.append(
             Attachment(
                 filename=str(name),
@@ -255,7 +236,7 @@ def user_of(info: Mapping[str, Any]) -> SlackUser:
     )
 
 
-def _time_of(ts: str) -> dt.datetime:
+def time_of(ts: str) -> dt.datetime:
     try:
         return dt.datetime.fromtimestamp(float(ts), dt.UTC)
     except (TypeError, ValueError, OverflowError):

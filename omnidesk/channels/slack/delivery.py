@@ -2,17 +2,22 @@
 
 Slack answers a rate limit with HTTP 429 and ``Retry-After``; its own trouble with 5xx
 or a handful of ``ok: false`` codes; everything else with ``ok: false`` and a code that
-will not change on retry (a channel that is gone, a revoked token, a bad argument).
+will not change on retry (a channel that is gone, a revoked token, a bad argument). A
+call that timed out may have posted all the same: ``find_posted`` looks before a retry.
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping
 from typing import Any
 
 from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
 
 from omnidesk.channels.base import DeliveryReceipt
+
+log = logging.getLogger(__name__)
 
 # ok:false codes that describe Slack's state, not the request's
 # (https://api.slack.com/methods/chat.postMessage#errors).
@@ -73,3 +78,27 @@ def retry_after(headers: Mapping[str, Any]) -> float | None:
     if seconds is None or seconds < 0:
         return None
     return min(seconds, MAX_RETRY_AFTER)
+
+
+async def find_posted(
+    client: AsyncWebClient, channel: str, thread_ts: str | None, message_id: int
+) -> str | None:
+    """The ts of our post that carries ``message_id`` in its metadata, when Slack has it:
+    a call that failed may have posted anyway, and Slack has no idempotency key."""
+    try:
+        if thread_ts is not None:
+            response = await client.conversations_replies(
+                channel=channel, ts=thread_ts, include_all_metadata=True, limit=100
+            )
+        else:
+            response = await client.conversations_history(
+                channel=channel, include_all_metadata=True, limit=50
+            )
+    except Exception as exc:  # the check is best effort; the retry decides
+        log.info("could not look for message %s in Slack: %r", message_id, exc)
+        return None
+    for posted in response.get("messages") or []:
+        payload = (posted.get("metadata") or {}).get("event_payload") or {}
+        if payload.get("omnidesk_message_id") == message_id and posted.get("ts"):
+            return str(posted["ts"])
+    return None

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Iterable
 
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
@@ -17,6 +18,9 @@ log = logging.getLogger(__name__)
 
 USER_TTL_SECONDS = 300.0
 LOOKUP_TIMEOUT_SECONDS = 3.0
+# Names looked up for one message's mentions; past this they stay ``@U…``: Slack waits
+# three seconds for its answer.
+MAX_NAME_LOOKUPS = 10
 
 
 class UserDirectory:
@@ -59,3 +63,10 @@ class UserDirectory:
         user = user_of(info) if isinstance(info, dict) else SlackUser(id=user_id)
         self._cache.put(user_id, user, self._ttl)
         return user
+
+    async def names(self, user_ids: Iterable[str]) -> dict[str, str]:
+        """The names of these people by user id, looked up at once; one Slack cannot
+        name is left out (the text keeps a readable ``@U…``)."""
+        wanted = sorted(uid for uid in set(user_ids) if uid)[:MAX_NAME_LOOKUPS]
+        found = await asyncio.gather(*(self.lookup(uid) for uid in wanted))
+        return {uid: u.name for uid, u in zip(wanted, found, strict=True) if u and u.name}

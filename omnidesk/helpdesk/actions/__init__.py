@@ -58,7 +58,6 @@ from omnidesk.helpdesk.actions.labels import clean_labels, labels_of, set_labels
 from omnidesk.helpdesk.actions.merges import merge_contacts, unmerge_contacts
 from omnidesk.helpdesk.actions.messages import (
     agent_reply,
-    edit_message,
     message_dict,
     record_message,
     reply,
@@ -75,6 +74,12 @@ from omnidesk.helpdesk.actions.policies import (
     update_rule,
 )
 from omnidesk.helpdesk.actions.reads import mark_read, notification_dict, read_notifications
+from omnidesk.helpdesk.actions.revisions import (
+    delete_inbound_message,
+    edit_inbound_message,
+    find_inbound_message,
+    revise_inbound_message,
+)
 from omnidesk.helpdesk.actions.sessions import (
     create_api_token,
     end_session,
@@ -143,14 +148,16 @@ __all__ = [
     "current_conversation",
     "delete_calendar",
     "delete_canned",
+    "delete_inbound_message",
     "delete_rule",
     "delete_team",
     "disable_agent",
-    "edit_message",
+    "edit_inbound_message",
     "end_session",
     "end_sessions",
     "end_snooze",
     "escalate",
+    "find_inbound_message",
     "first_admin",
     "inbound_done",
     "iso",
@@ -190,6 +197,7 @@ __all__ = [
     "resolve_identity",
     "retry_delivery",
     "retry_inbound",
+    "revise_inbound_message",
     "revoke_api_token",
     "set_agent_teams",
     "set_contact_email",

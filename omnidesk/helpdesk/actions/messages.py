@@ -1,10 +1,10 @@
-"""Messages: recorded, replied (with delivery queued), edited; and how they are shown."""
+"""Messages: recorded, replied (with delivery queued); and how they are shown. A
+customer's edits and deletions are in ``revisions``."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from omnidesk.db import utcnow
@@ -61,7 +61,7 @@ async def record_message(
         author=str(author),
         channel=conversation.channel,
     )
-    _emit_message(session, conversation, message)
+    emit_message(session, conversation, message)
     return message
 
 
@@ -115,35 +115,8 @@ async def agent_reply(
     return message
 
 
-async def edit_message(
-    session: AsyncSession, conversation: Conversation, external_id: str, text: str
-) -> Message | None:
-    """The customer edited a message on their platform: keep the new text, note the old."""
-    message = await session.scalar(
-        select(Message).where(
-            Message.conversation_id == conversation.id,
-            Message.external_id == external_id,
-            Message.author == Author.CONTACT,
-        )
-    )
-    if message is None:
-        return None
-    previous = message.text
-    message.text = text
-    message.payload = {**(message.payload or {}), "edited": True}
-    add_timeline(
-        session,
-        conversation.contact_id,
-        "message_edited",
-        conversation.id,
-        message_id=message.id,
-        previous=previous[:2000],
-    )
-    _emit_message(session, conversation, message)
-    return message
-
-
-def _emit_message(session: AsyncSession, conversation: Conversation, message: Message) -> None:
+def emit_message(session: AsyncSession, conversation: Conversation, message: Message) -> None:
+    """Tell the consoles (and the web chat) that ``message`` is new or changed."""
     emit(
         session,
         "message",
@@ -172,6 +145,10 @@ def message_dict(message: Message) -> dict[str, Any]:
         "client_id": payload.get("client_id"),
         "attachments": list(payload.get("attachments", [])),
         "edited": bool(payload.get("edited")),
+        # Earlier wordings of a message the customer edited, oldest first, for agents.
+        "revisions": list(payload.get("revisions", [])),
+        # The customer deleted it: the text is gone, the place in the thread stays.
+        "deleted": bool(payload.get("deleted")),
         "delivery": message.delivery,
         "created_at": iso(message.created_at),
     }

@@ -38,10 +38,13 @@ BOB = "U0BOB0001"
 
 def fixture(name: str, **event: Any) -> dict[str, Any]:
     """A captured payload from ``tests/fixtures/slack``; keyword arguments replace keys of
-    its ``event`` (``event_id`` replaces the envelope's)."""
+    its ``event`` (``event_id`` replaces the envelope's). A new ``text`` drops the
+    rich-text blocks, which would still say the old one."""
     data: dict[str, Any] = json.loads((FIXTURES / f"{name}.json").read_text())
     if "event_id" in event:
         data["event_id"] = event.pop("event_id")
+    if "text" in event:
+        data["event"].pop("blocks", None)
     if event:
         data["event"].update(event)
     return data
@@ -132,6 +135,8 @@ class FakeSlack:
 
     def __init__(self) -> None:
         self.base_url = ""
+        # Who the app's bot is (auth.test): a captured payload names its own bot.
+        self.bot_user_id = BOT_USER_ID
         self.calls: list[Call] = []
         self.users: dict[str, dict[str, Any]] = {
             ALICE: _user(ALICE, "alice", "Alice Doe", "Alice@Example.com"),
@@ -164,6 +169,10 @@ class FakeSlack:
             self._script[method].append(
                 Scripted(status, body if body is not None else {"ok": False}, headers or {}, acts)
             )
+
+    def add_user(self, uid: str, real_name: str, email: str | None = None) -> None:
+        """A person ``users.info`` knows, as Slack describes one."""
+        self.users[uid] = _user(uid, real_name.split()[0].lower(), real_name, email)
 
     def calls_to(self, method: str) -> list[Call]:
         return [c for c in self.calls if c.method == method]
@@ -223,7 +232,7 @@ class FakeSlack:
             "team": "Lumen",
             "user": "lumen_support",
             "team_id": TEAM_ID,
-            "user_id": BOT_USER_ID,
+            "user_id": self.bot_user_id,
             "bot_id": BOT_ID,
             "is_enterprise_install": False,
         }

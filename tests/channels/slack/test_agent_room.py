@@ -13,8 +13,8 @@ from pydantic import SecretStr
 from sqlalchemy import func, select
 
 from omnidesk.bot.testchannel import CaptureChannel
-from omnidesk.channels import InboundMessage
-from omnidesk.channels.slack.agents import Handoff, handoff_arguments, is_thread_reply
+from omnidesk.channels import InboundMessage, RoomPost
+from omnidesk.channels.slack.agents import handoff_arguments, is_thread_reply
 from omnidesk.config import Settings, SlackSettings
 from omnidesk.helpdesk import (
     Actor,
@@ -184,7 +184,7 @@ async def test_notes_retries_and_bot_posts_never_reach_the_customer(
 
 def test_handoff_post_escapes_what_customers_wrote() -> None:
     arguments = handoff_arguments(
-        Handoff(
+        RoomPost(
             conversation_id=7,
             customer="<!channel> Eve",
             channel="telegram",

@@ -14,10 +14,11 @@ from omnidesk.channels.slack.convert import (
     inbound_from_action,
     inbound_from_event,
     parse_thread_key,
-    plain_text,
     thread_key,
     user_of,
 )
+from omnidesk.channels.slack.revisions import classify_revision, inbound_from_revision
+from omnidesk.channels.slack.text import plain_text
 from tests.channels.slack.fakeslack import ALICE, BOT_USER_ID, FakeSlack, fixture
 
 ALICE_USER = SlackUser(ALICE, "Alice Doe", "alice@example.com")
@@ -56,7 +57,8 @@ def test_dm_event_becomes_inbound_in_its_own_thread() -> None:
     inbound = inbound_from_event(body, body["event"], ALICE_USER, BOT_USER_ID)
     assert inbound.channel == "slack"
     assert inbound.sender_id == ALICE
-    assert inbound.dedupe_key == "Ev0DM00000001"
+    # Slack names a message by channel and ts; its retries, edits and deletion do too.
+    assert inbound.dedupe_key == "D0ALICE01:1700000000.000100"
     assert inbound.text == "how do I reset my password?"
     assert inbound.thread_key == "D0ALICE01:1700000000.000100"
     assert (inbound.sender_name, inbound.sender_email) == ("Alice Doe", "alice@example.com")
@@ -84,6 +86,12 @@ def test_file_share_keeps_text_and_files_as_links() -> None:
             size=48213,
             url="https://lumen.slack.com/files/U0ALICE01/F0PHOTO001/lamp.jpg",
         ),
+        # A file Slack hides by the plan's limits is still named, never silently lost.
+        Attachment(
+            filename="F0HIDDEN01 (hidden by limit)",
+            content_type="application/octet-stream",
+            size=0,
+        ),
     )
 
 
@@ -101,10 +109,20 @@ def test_file_share_keeps_text_and_files_as_links() -> None:
             "a@example.com https://x.example",
         ),
         ("<!subteam^S0123|@support> help", "@support help"),
+        ("~_*really*_~ broken, *not* _now_", "really broken, not now"),
+        ("my_file_name.txt and 2*3*4 and * bullet", "my_file_name.txt and 2*3*4 and * bullet"),
+        ("run `*not bold*` then ```a_b_ *c*```", "run `*not bold*` then ```a_b_ *c*```"),
     ],
 )
 def test_plain_text(text: str, expected: str) -> None:
     assert plain_text(text, BOT_USER_ID) == expected
+
+
+def test_mentions_take_the_names_looked_up() -> None:
+    names = {"U0BOB0001": "Bob Stone"}
+    assert plain_text("ask <@U0BOB0001> or <@U0GHOST1>", BOT_USER_ID, names) == (
+        "ask @Bob Stone or @U0GHOST1"
+    )
 
 
 def test_button_click_becomes_an_action_in_the_buttons_thread() -> None:
@@ -140,3 +158,87 @@ def test_users_info_profiles() -> None:
     assert user_of({"id": "U1", "name": "svc", "is_bot": True}) == SlackUser(
         "U1", "svc", None, True
     )
+
+
+def test_rich_text_only_message_reads_its_blocks() -> None:
+    body = fixture("message_im")
+    event = {
+        **body["event"],
+        "text": "",
+        "blocks": [
+            {
+                "type": "rich_text",
+                "elements": [
+                    {"type": "rich_text_section", "elements": [{"type": "text", "text": "Steps:"}]},
+                    {
+                        "type": "rich_text_list",
+                        "style": "ordered",
+                        "elements": [
+                            {
+                                "type": "rich_text_section",
+                                "elements": [{"type": "text", "text": "unplug"}],
+                            },
+                            {
+                                "type": "rich_text_section",
+                                "elements": [{"type": "text", "text": "wait"}],
+                            },
+                        ],
+                    },
+                    {
+                        "type": "rich_text_quote",
+                        "elements": [{"type": "text", "text": "it blinks"}],
+                    },
+                    {
+                        "type": "rich_text_preformatted",
+                        "elements": [{"type": "text", "text": "E42"}],
+                    },
+                ],
+            }
+        ],
+    }
+    inbound = inbound_from_event(body, event, ALICE_USER, BOT_USER_ID)
+    assert inbound.text == "Steps:\n1. unplug\n2. wait\n> it blinks\n```\nE42\n```"
+
+
+def test_attachments_only_message_reads_the_shared_text() -> None:
+    body = fixture("message_im")
+    event = {
+        **body["event"],
+        "text": "",
+        "blocks": [],
+        "attachments": [
+            {"fallback": "[shared] lamp broken", "text": "lamp *broken*", "is_share": True}
+        ],
+    }
+    assert inbound_from_event(body, event, ALICE_USER, BOT_USER_ID).text == "lamp broken"
+
+
+def test_a_deleted_thread_start_becomes_a_tombstone_and_counts_as_a_deletion() -> None:
+    # Deleting a message that has replies (every DM question the bot answered in its
+    # thread) keeps its place as a tombstone: Slack sends message_changed, not deleted.
+    question = fixture("message_im")["event"]
+    kept = {"ts": question["ts"], "thread_ts": question["ts"], "reply_count": 1}
+    body = fixture("message_changed")
+    body["event"].update(
+        message={
+            "type": "message",
+            "subtype": "tombstone",
+            "text": "This message was deleted.",
+            "user": "USLACKBOT",
+            "hidden": True,
+            **kept,
+        },
+        previous_message={"type": "message", "user": ALICE, "text": question["text"], **kept},
+    )
+    event = body["event"]
+    assert classify_revision(event, BOT_USER_ID) is Addressed.YES
+    inbound = inbound_from_revision(body, event, ALICE_USER, BOT_USER_ID)
+    assert inbound.deleted and inbound.text == ""
+    assert (inbound.sender_id, inbound.replaces) == (ALICE, f"D0ALICE01:{question['ts']}")
+
+
+def test_an_unfurl_or_a_reply_count_is_not_an_edit() -> None:
+    body = fixture("message_changed")
+    event = body["event"]
+    event["message"] = {**event["previous_message"], "reply_count": 2, "attachments": [{"id": 1}]}
+    assert classify_revision(event, BOT_USER_ID) is Addressed.NO

@@ -110,7 +110,8 @@ async def test_dm_question_answered_in_its_thread_with_citation_and_feedback_but
     assert bot_reply.external_id == f"D0ALICE01:{posted_ts}"
     [question] = await contact_messages(workspace)
     assert question.text == "how do I reset my password?"
-    assert question.external_id == event["event_id"]
+    # Slack names a message by its channel and ts: its edits and deletion find it by that.
+    assert question.external_id == f"D0ALICE01:{event['event']['ts']}"
 
 
 async def test_app_mention_answered_in_channel_thread_and_mention_stripped(
@@ -337,8 +338,8 @@ async def test_user_without_email_and_unknown_user_still_get_answers(
     assert contacts == {"Bob Stone": None, None: None}
 
 
-@pytest.mark.parametrize("name", ["message_changed", "bot_message", "own_message", "channel_join"])
-async def test_edits_joins_and_bot_messages_are_not_questions(
+@pytest.mark.parametrize("name", ["bot_message", "own_message", "channel_join"])
+async def test_joins_and_bot_messages_are_not_questions(
     workspace: Workspace, slack: FakeSlack, name: str
 ) -> None:
     resp = await workspace.event(fixture(name))
@@ -392,3 +393,14 @@ async def test_interactivity_with_a_forged_signature_is_refused(
     resp = await workspace.client.post("/slack/interactivity", data=body, headers=headers)
     assert resp.status == 401
     assert await workspace.inbox_count() == 0
+
+
+async def test_mentioned_people_are_named_in_the_stored_text(
+    workspace: Workspace, slack: FakeSlack
+) -> None:
+    event = fixture("message_im", text="<@U0BOB0001> said to ask you, and <@U0GHOST01> too")
+    await workspace.event(event)
+    await eventually(workspace.settled)
+    [question] = await contact_messages(workspace)
+    # Bob is known to users.info; the ghost is not and stays readable.
+    assert question.text == "@Bob Stone said to ask you, and @U0GHOST01 too"

@@ -1,7 +1,8 @@
 /*
  * The selected conversation: its header (contact, state, assignee, team, ticket, who
  * else is viewing or typing) and its messages, notes styled apart. Live frames append
- * messages as they come; a refresh only adds what is new, so scroll and focus stay.
+ * messages as they come, and redraw one the customer edited or deleted in place; a
+ * refresh only adds what is new, so scroll and focus stay.
  */
 import { api, ApiError, auth } from "./api.js";
 import { $, clockTime, contactLabel, el, fire, metaItem, on, safeHref, showError } from "./dom.js";
@@ -118,7 +119,31 @@ function buildMessage(msg) {
   if (author === "bot" && typeof msg.confidence === "number") {
     head.append(el("span", { class: "oc-confidence", text: `confidence ${msg.confidence.toFixed(2)}` }));
   }
+  if (msg.deleted) {
+    head.append(el("span", { class: "oc-msg-flag", text: "deleted" }));
+    node.classList.add("oc-deleted");
+    node.append(head, el("div", { class: "oc-msg-text oc-muted", text: "The customer deleted this message." }));
+    return node;
+  }
+  if (msg.edited) head.append(el("span", { class: "oc-msg-flag", text: "edited" }));
   node.append(head, el("div", { class: "oc-msg-text", text: typeof msg.text === "string" ? msg.text : "" }));
+  const files = (Array.isArray(msg.attachments) ? msg.attachments : []).filter((a) => a && a.filename);
+  if (files.length) {
+    const list = el("ul", { class: "oc-files", "aria-label": "Files" });
+    for (const f of files) {
+      const href = safeHref(f.url);
+      const name = String(f.filename);
+      list.append(el("li", {}, href ? el("a", { href, target: "_blank", rel: "noopener noreferrer", text: name }) : el("span", { text: name })));
+    }
+    node.append(list);
+  }
+  const earlier = (Array.isArray(msg.revisions) ? msg.revisions : []).filter((r) => r && typeof r.text === "string");
+  if (earlier.length) {
+    // What the customer first wrote (and the bot may have answered), oldest first.
+    const details = el("details", { class: "oc-revisions" }, el("summary", { text: `Earlier wording (${earlier.length})` }));
+    for (const r of earlier) details.append(el("p", { class: "oc-muted", text: `${clockTime(r.at)} ${r.text}`.trim() }));
+    node.append(details);
+  }
   const citations = (Array.isArray(msg.citations) ? msg.citations : [])
     .map((c) => ({ href: safeHref(c && c.url), title: c && (c.title || c.slug) }))
     .filter((c) => c.href && c.title);
@@ -153,7 +178,12 @@ function renderMessages(messages) {
 
 function addMessage(msg) {
   const id = String(msg.id);
-  if (state.messageIds.includes(id)) return false;
+  if (state.messageIds.includes(id)) {
+    // The same message again: the customer edited or deleted it; redraw it in place.
+    const shown = ui.messages.querySelector(`article[data-id="${CSS.escape(id)}"]`);
+    if (shown) shown.replaceWith(buildMessage(msg));
+    return false;
+  }
   ui.messages.append(buildMessage(msg));
   state.messageIds.push(id);
   state.lastId = Math.max(state.lastId, Number(msg.id) || 0);
