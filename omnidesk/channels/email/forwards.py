@@ -11,14 +11,15 @@ import re
 
 # Words that only ever introduce a forward: "---------- Forwarded message ---------",
 # "-------- Message transféré --------", "----- Weitergeleitete Nachricht -----".
-_FORWARD_WORDS = re.compile(
+FORWARD_WORDS = re.compile(
     r"forwarded message|forwarded e-?mail|message transféré|weitergeleitete nachricht"
     r"|mensaje reenviado|mensagem encaminhada|messaggio inoltrato|doorgestuurd bericht"
     r"|vidarebefordrat meddelande|videresendt (?:besked|meddelelse)|przekazana wiadomość"
     r"|přeposlaná zpráva|továbbított üzenet|пересылаемое сообщение|転送メッセージ|转发的邮件",
     re.IGNORECASE,
 )
-_SEPARATOR = re.compile(r"^\s*[-=]{3,}\s*(?P<words>[^-=\s].*?)\s*[-=]{3,}\s*$")
+# A separator line: words between rules of dashes or equals signs.
+SEPARATOR = re.compile(r"^\s*[-=]{3,}\s*(?P<words>[^-=\s].*?)\s*[-=]{3,}\s*$")
 # Apple Mail's introduction, in the languages it writes it.
 FORWARD_INTRO = re.compile(
     r"^(?:Begin forwarded message|Anfang der weitergeleiteten (?:E-Mail|Nachricht)"
@@ -40,8 +41,8 @@ def forward_marker(line: str) -> bool:
     text = line.strip()
     if FORWARD_INTRO.match(text):
         return True
-    match = _SEPARATOR.match(text)
-    return match is not None and bool(_FORWARD_WORDS.search(match.group("words")))
+    match = SEPARATOR.match(text)
+    return match is not None and bool(FORWARD_WORDS.search(match.group("words")))
 
 
 def forward_subject(subject: str | None) -> bool:

@@ -35,6 +35,8 @@ _FORWARDED = frozenset({"message/rfc822", "message/global"})
 # A header field line (RFC 5322 field name and colon), a folded continuation, or the
 # mbox "From " line some mailers leave at the top.
 _HEADER_LINE = re.compile(rb"^(?:[\x21-\x39\x3b-\x7e]+:|[ \t]|From )")
+# "X-Invalid Header: oops": an extension field whose name has a space, last in the block.
+_SPACED_FIELD = re.compile(rb"^X-[\x21-\x39\x3b-\x7e]*(?: [\x21-\x39\x3b-\x7e]+){1,3}:", re.I)
 _BODY_SUBTYPES = ("plain", "html")
 # An unquoted parameter value holding a character that RFC 2045 only allows quoted, as
 # Outlook Express writes its boundaries: ``boundary=----=_NextPart_000_0093...``.
@@ -71,12 +73,14 @@ def _without_stray_header_lines(raw: bytes) -> bytes:
     """The mail without garbled lines amid its headers ("quite Delivered-To: x", or the
     unindented tail of a DKIM signature a news gateway unfolded): the parser would end
     the headers at the first and read From, Subject and the rest as body. Such a run of
-    lines is dropped only where a header line follows it."""
+    lines is dropped only where a header line follows it, or where it is an "X-" field
+    with a space in its name just above the blank line."""
     lines = raw.splitlines(keepends=True)
     stray: list[int] = []
     run: list[int] = []  # the lines since the last header line that are no header
     for index, line in enumerate(lines):
         if not line.strip(b"\r\n"):
+            stray += [i for i in run if _SPACED_FIELD.match(lines[i])]
             break  # the end of the headers
         if not _HEADER_LINE.match(line):
             run += [index] if index else []

@@ -19,6 +19,8 @@ from mailparser_reply.parser import EmailMessage
 
 from omnidesk.channels.email.forwards import (
     FORWARD_INTRO,
+    FORWARD_WORDS,
+    SEPARATOR,
     forward_marker,
     forward_subject,
     opens_forward,
@@ -49,16 +51,15 @@ _WROTE = re.compile(
 _ADDRESS_COLON = re.compile(r"[<(\[][^<>()\[\]\s]+@[^<>()\[\]\s]+[>)\]]+\s*[:\uff1a]$")
 # Lotus Notes: '"Support" <s@x> schrieb am 03.06.2024 11:13:55:'.
 _WROTE_ON = re.compile(r"\b(?:wrote|schrieb|a écrit)\s+(?:on|am|le)\b.*[:\uff1a]$", re.IGNORECASE)
-# "-----Original Message-----", "-------- Message d'origine --------", "---- On ... wrote ----";
-# a rule around other words ("=== Step 1 ===") is the customer's own formatting.
-_SEPARATOR = re.compile(r"^\s*[-=]{3,}\s*(?P<words>[^-=\s].*?)\s*[-=]{3,}\s*$")
+# The words of a separator line (forwards.SEPARATOR) that end the customer's text:
+# "-----Original Message-----", "-------- Message d'origine --------", a forward's marker
+# (forwards.FORWARD_WORDS), or "---- On ... wrote ----"; a rule around other words
+# ("=== Step 1 ===") is the customer's own formatting.
 _SEPARATOR_WORDS = re.compile(
-    r"original message|forwarded message|message d'origine|message transféré"
-    r"|oprindelig (?:besked|meddelelse)|ursprüngliche nachricht|weitergeleitete nachricht"
-    r"|mensaje (?:original|reenviado)|mensagem (?:original|encaminhada)"
-    r"|messaggio (?:originale|inoltrato)|oorspronkelijk bericht|doorgestuurd bericht"
-    r"|ursprungligt meddelande|vidarebefordrat meddelande"
-    r"|wiadomość oryginalna|původní zpráva|eredeti üzenet",
+    r"original message|message d'origine|oprindelig (?:besked|meddelelse)"
+    r"|ursprüngliche nachricht|mensaje original|mensagem original|messaggio originale"
+    r"|oorspronkelijk bericht|ursprungligt meddelande|wiadomość oryginalna|původní zpráva"
+    rf"|eredeti üzenet|{FORWARD_WORDS.pattern}",
     re.IGNORECASE,
 )
 # A date or a time in an attribution line: "2024", "11:13", "17.50".
@@ -208,7 +209,7 @@ def _own_header(lines: list[str], index: int) -> tuple[int, bool] | None:
 
 
 def _separator(line: str) -> bool:
-    match = _SEPARATOR.match(line)
+    match = SEPARATOR.match(line)
     if match is None:
         return False
     words = match.group("words")

@@ -268,3 +268,10 @@ def test_a_report_explained_in_its_preamble_keeps_the_words() -> None:
         b"Content-Type: message/delivery-status\r\n\r\nAction: failed\r\n--b--\r\n"
     )
     assert parse(raw).text == "error: err.nosuchuser: news@imusic.example"
+
+
+def test_an_x_field_with_a_space_in_its_name_is_no_text() -> None:
+    raw = fixture_mail("thunderbird_question.eml")
+    head, sep, body = raw.partition(b"\r\n\r\n")
+    mail = parse(head + b"\r\nX-Invalid Header: oops, this is invalid" + sep + body)
+    assert mail.text == parse(raw).text and "oops" not in mail.text
