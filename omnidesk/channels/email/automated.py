@@ -26,8 +26,10 @@ _AUTOREPLY_HEADERS = (
     "X-FC-MachineGenerated",
     "X-Apple-Action",  # iCloud's vacation responder: "VACATION"
 )
-# RFC 2369 list headers: any of them marks list traffic, even without a List-Id.
+# RFC 2369 list headers: any of them marks list traffic, even without a List-Id; ezmlm
+# (and Yahoo Groups) write only their own "Mailing-List: contact ...; run by ezmlm".
 _LIST_HEADERS = (
+    "Mailing-List",
     "List-Id",
     "List-Unsubscribe",
     "List-Subscribe",

@@ -35,6 +35,8 @@ _FORWARDED = frozenset({"message/rfc822", "message/global"})
 # A header field line (RFC 5322 field name and colon), a folded continuation, or the
 # mbox "From " line some mailers leave at the top.
 _HEADER_LINE = re.compile(rb"^(?:[\x21-\x39\x3b-\x7e]+:|[ \t]|From )")
+# "X-Invalid Header: oops": an extension field whose name has a space, last in the block.
+_SPACED_FIELD = re.compile(rb"^X-[\x21-\x39\x3b-\x7e]*(?: [\x21-\x39\x3b-\x7e]+){1,3}:", re.I)
 _BODY_SUBTYPES = ("plain", "html")
 # An unquoted parameter value holding a character that RFC 2045 only allows quoted, as
 # Outlook Express writes its boundaries: ``boundary=----=_NextPart_000_0093...``.
@@ -68,17 +70,23 @@ def parse_bytes(raw: bytes, *, headersonly: bool = False) -> Message:
 
 
 def _without_stray_header_lines(raw: bytes) -> bytes:
-    """The mail without a garbled line amid its headers ("quite Delivered-To: x"): the
-    parser would end the headers there and read From, Subject and the rest as body."""
+    """The mail without garbled lines amid its headers ("quite Delivered-To: x", or the
+    unindented tail of a DKIM signature a news gateway unfolded): the parser would end
+    the headers at the first and read From, Subject and the rest as body. Such a run of
+    lines is dropped only where a header line follows it, or where it is an "X-" field
+    with a space in its name just above the blank line."""
     lines = raw.splitlines(keepends=True)
     stray: list[int] = []
+    run: list[int] = []  # the lines since the last header line that are no header
     for index, line in enumerate(lines):
         if not line.strip(b"\r\n"):
+            stray += [i for i in run if _SPACED_FIELD.match(lines[i])]
             break  # the end of the headers
-        if index and not _HEADER_LINE.match(line) and b":" in line:
-            following = lines[index + 1] if index + 1 < len(lines) else b""
-            if _HEADER_LINE.match(following) and following[:1] not in (b" ", b"\t"):
-                stray.append(index)
+        if not _HEADER_LINE.match(line):
+            run += [index] if index else []
+        elif line[:1] not in (b" ", b"\t"):  # a field, not a continuation: the run ends
+            stray += run
+            run = []
     else:
         return raw  # no blank line: nothing is sure to be a header
     if not stray:
@@ -170,8 +178,12 @@ def _multipart(part: Message, subtype: str, into: Content, text_of: TextOf) -> N
     if subtype == "alternative":
         _alternative(children, into, text_of)
     elif subtype == "report":
-        # The first part explains the report in words; the rest is for machines.
-        _walk(children[0], into, text_of)
+        # The first part explains the report in words; the rest is for machines. Some
+        # MTAs wrote those words before the first boundary instead, as the preamble.
+        if children[0].get_content_maintype() != "text" and (part.preamble or "").strip():
+            into.texts.append(part.preamble or "")
+        else:
+            _walk(children[0], into, text_of)
     else:
         for child in children:
             _walk(child, into, text_of)

@@ -43,6 +43,7 @@ MAX_FILENAME_CHARS = 150
 FORWARD_MARK = "---------- Forwarded message ----------"
 _FORWARD_HEADERS = (("From", "from"), ("Date", "date"), ("Subject", "subject"), ("To", "to"))
 
+_ANGLE_ADDRESS = re.compile(r"<([^<>\s@]+@[^<>\s@]+)>")
 _ADDRESS_TOKEN = re.compile(r"[^\s<>(),;:\"']+@[^\s<>(),;:\"']+")
 _SPACE = re.compile(r"\s+")
 
@@ -176,12 +177,17 @@ def _sender(msg: EmailMessage, envelope_from: str | None) -> tuple[str, str | No
         candidates = [(a.display_name, _addr_spec(a)) for a in addresses]
     except Exception:  # a From the header registry chokes on
         candidates = []
+    raw_from = header(msg, "from") or ""
     if not any(_valid_address(addr) for _, addr in candidates):
         # The registry could not parse From (or there is none): try the plain parser,
         # then any lone address in it ("Big Bug bb@bug.com" has no angle brackets).
-        raw_from = header(msg, "from") or ""
         candidates = getaddresses([raw_from])
         candidates += [("", token) for token in _ADDRESS_TOKEN.findall(raw_from)]
+    # "alice@example.com <bob@example.com>": both parsers take the unquoted address in
+    # the display name for the sender's; replies go to the one in angle brackets.
+    angled = _ANGLE_ADDRESS.findall(raw_from)
+    if angled and candidates and candidates[0][1].lower() not in {a.lower() for a in angled}:
+        candidates = [("", address) for address in angled] + candidates
     for name, addr in candidates:
         if _valid_address(addr):
             return addr.lower(), _display_name(msg, addr) or _one_line(name) or None
@@ -240,7 +246,10 @@ def _content(msg: Message) -> tuple[str, list[Message]]:
     """The text to show for the mail, and its attached files (those of forwarded mails
     included): what the sender wrote this time, then each forwarded mail, marked."""
     content = read_content(msg, _part_text)
-    blocks = [new_text(content.text), *(_forward_block(f) for f in content.forwarded)]
+    blocks = [
+        new_text(content.text, subject=header(msg, "subject")),
+        *(_forward_block(f) for f in content.forwarded),
+    ]
     return _truncate("\n\n".join(b for b in blocks if b)), content.files
 
 

@@ -17,7 +17,17 @@ from email.message import Message
 
 from mailparser_reply.parser import EmailMessage
 
+from omnidesk.channels.email.forwards import (
+    FORWARD_INTRO,
+    FORWARD_WORDS,
+    SEPARATOR,
+    forward_marker,
+    forward_subject,
+    opens_forward,
+)
+
 MAX_TEXT_CHARS = 50_000
+CJK_START = "\u2e80"  # scripts written without spaces between words start here
 # The languages whose reply headers mail-parser-reply recognises for us ("david" is a
 # product's header, not a language).
 REPLY_LANGUAGES = ["en", "de", "fr", "es", "it", "nl", "sv", "da", "pl", "cs", "ja", "ko", "zh"]
@@ -41,24 +51,19 @@ _WROTE = re.compile(
 _ADDRESS_COLON = re.compile(r"[<(\[][^<>()\[\]\s]+@[^<>()\[\]\s]+[>)\]]+\s*[:\uff1a]$")
 # Lotus Notes: '"Support" <s@x> schrieb am 03.06.2024 11:13:55:'.
 _WROTE_ON = re.compile(r"\b(?:wrote|schrieb|a écrit)\s+(?:on|am|le)\b.*[:\uff1a]$", re.IGNORECASE)
-# "-----Original Message-----", "-------- Message d'origine --------", "---- On ... wrote ----";
-# a rule around other words ("=== Step 1 ===") is the customer's own formatting.
-_SEPARATOR = re.compile(r"^\s*[-=]{3,}\s*(?P<words>[^-=\s].*?)\s*[-=]{3,}\s*$")
+# The words of a separator line (forwards.SEPARATOR) that end the customer's text:
+# "-----Original Message-----", "-------- Message d'origine --------", a forward's marker
+# (forwards.FORWARD_WORDS), or "---- On ... wrote ----"; a rule around other words
+# ("=== Step 1 ===") is the customer's own formatting.
 _SEPARATOR_WORDS = re.compile(
-    r"original message|forwarded message|message d'origine|message transféré"
-    r"|oprindelig (?:besked|meddelelse)|ursprüngliche nachricht|weitergeleitete nachricht"
-    r"|mensaje (?:original|reenviado)|mensagem (?:original|encaminhada)"
-    r"|messaggio (?:originale|inoltrato)|oorspronkelijk bericht|doorgestuurd bericht"
-    r"|ursprungligt meddelande|vidarebefordrat meddelande"
-    r"|wiadomość oryginalna|původní zpráva|eredeti üzenet",
+    r"original message|message d'origine|oprindelig (?:besked|meddelelse)"
+    r"|ursprüngliche nachricht|mensaje original|mensagem original|messaggio originale"
+    r"|oorspronkelijk bericht|ursprungligt meddelande|wiadomość oryginalna|původní zpráva"
+    rf"|eredeti üzenet|{FORWARD_WORDS.pattern}",
     re.IGNORECASE,
 )
 # A date or a time in an attribution line: "2024", "11:13", "17.50".
 _DATEISH = re.compile(r"(?<!\d)(?:19|20)\d{2}(?!\d)|(?<!\d)\d{1,2}[:.]\d{2}(?!\d)")
-_FORWARD_INTRO = re.compile(
-    r"^(?:Begin forwarded message|Anfang der weitergeleiteten (?:E-Mail|Nachricht)"
-    r"|Début du message réexpédié|Inicio del mensaje reenviado)\s*:$"
-)
 # What mobile clients append below the text: the end of what the customer typed. "Sent
 # from my <device>" always; "Sent from <app>" when the app is named in a few words or a link
 # ("Sent from the warehouse on Monday." is the customer's sentence).
@@ -104,23 +109,27 @@ MAX_HEADER_LINE_CHARS = 300  # real attribution lines reach about 170
 HEADER_WINDOW_LINES = 8  # a rule, From/Sent/To/Cc/Subject/Date and a wrapped line
 
 
-def new_text(text: str) -> str:
+def new_text(text: str, *, subject: str | None = None) -> str:
     """What the customer wrote this time: quoted history, reply headers and signature
-    removed. A mail that is nothing but a quote (a bare forward) keeps its full text."""
+    removed; a mail forwarded inline below it is kept whole (``forwards``, told by the
+    mail's ``subject`` too). A mail that is nothing but a quote keeps its full text."""
     full = _clean_text(text)
     if not full:
         return ""
-    own = _without_signature(_own_lines(full))
-    result = _BLANK_LINES.sub("\n\n", "\n".join(own)).strip()
+    lines = full.split("\n")
+    kept, forward_at = _own_lines(lines, forwarding=forward_subject(subject))
+    own = "\n".join(_without_signature(kept)).strip()
+    forwarded = "\n".join(lines[forward_at:]).strip() if forward_at is not None else ""
+    result = _BLANK_LINES.sub("\n\n", "\n\n".join(x for x in (own, forwarded) if x))
     return _truncate(result or full)
 
 
-def _own_lines(text: str) -> list[str]:
-    """The customer's lines in order: quoted lines and the attributions that introduce
-    them are dropped, and the text ends where a header block, a separator, an
-    attribution over unquoted history, a "-- " signature or a mobile client's line starts.
+def _own_lines(lines: list[str], *, forwarding: bool) -> tuple[list[str], int | None]:
+    """The customer's lines in order, and where a mail they forward inline starts: quoted
+    lines and the attributions that introduce them are dropped, and the text ends where
+    a header block, a separator, an attribution over unquoted history, a "-- " signature
+    or a mobile client's line starts. A forward may follow that signature line.
     """
-    lines = text.split("\n")
     headers = _headers(lines)
     kept: list[str] = []
     index = 0
@@ -128,16 +137,25 @@ def _own_lines(text: str) -> list[str]:
         line = lines[index]
         if index in headers:
             end, is_attribution = headers[index]
+            if opens_forward(line, is_attribution=is_attribution, forwarding=forwarding):
+                return _trimmed(kept), index
             following = next((x for x in lines[end:] if x.strip()), "")
             if not (is_attribution and _quoted(following)):
                 break  # the rest is history that was not quoted with ">"
             index = end
             continue
         if line in ("--", "-- ") or _sent_from(line.strip()):
+            after = min((i for i in headers if i > index), default=None)
+            if after is not None and forward_marker(lines[after]):
+                return _trimmed(kept), after  # "Sent from my iPhone" over "Begin forwarded"
             break
         if not _quoted(line) and not _wrapped_quote(lines, index):
             kept.append(line)
         index += 1
+    return _trimmed(kept), None
+
+
+def _trimmed(kept: list[str]) -> list[str]:
     while kept and (not kept[-1].strip() or _RULE.match(kept[-1].strip())):
         kept.pop()  # the blank lines and the "_____" rule above a cut-off header
     return kept
@@ -180,18 +198,18 @@ def _library_header(lines: list[str], index: int) -> tuple[int, bool] | None:
 def _own_header(lines: list[str], index: int) -> tuple[int, bool] | None:
     """A separator line or an attribution in a language or shape the library misses."""
     line = lines[index]
-    if _separator(line) or _FORWARD_INTRO.match(line.strip()):
+    if _separator(line) or FORWARD_INTRO.match(line.strip()):
         return index + 1, False
-    if _attribution(line):
-        return index + 1, True
     following = lines[index + 1] if index + 1 < len(lines) else ""
+    if _attribution(line) or (_WROTE.search(line.strip()) and _quoted(following)):
+        return index + 1, True  # "Marc Slemko wrote:" right over its quote needs no date
     if len(following) <= MAX_HEADER_LINE_CHARS and _wrapped_attribution(line, following):
         return index + 2, True
     return None
 
 
 def _separator(line: str) -> bool:
-    match = _SEPARATOR.match(line)
+    match = SEPARATOR.match(line)
     if match is None:
         return False
     words = match.group("words")
@@ -293,7 +311,7 @@ def _unflow(part: Message, text: str) -> str:
             out.append(_quote(*carry))  # a flowed line before a change of depth is fixed
             carry = None
         flowed = line.endswith(" ") and line != "-- "
-        joined = (carry[1] if carry else "") + (line[:-1] if flowed and delsp else line)
+        joined = (carry[1] if carry else "") + (_delsp(line) if flowed and delsp else line)
         if flowed:
             carry = (depth, joined)
             continue
@@ -302,6 +320,16 @@ def _unflow(part: Message, text: str) -> str:
     if carry is not None:
         out.append(_quote(*carry))
     return "\n".join(out)
+
+
+def _delsp(line: str) -> str:
+    """A flowed line under DelSp=yes without the space it ends in, which the sender added
+    to break a long word or CJK text. A client that broke prose at a space it did not
+    double ("there is " / "a ...") would have its words run together: there it stays."""
+    body = line[:-1]
+    if body.endswith(" ") or " " not in body.strip() or body[-1:] >= CJK_START:
+        return body
+    return line
 
 
 def _quote(depth: int, text: str) -> str:

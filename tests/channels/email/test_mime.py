@@ -210,6 +210,7 @@ def test_encrypted_smime_stays_a_file() -> None:
         ({"list_unsubscribe": "<mailto:leave@news.example>"}, "mailing list"),
         ({"list_subscribe": "<mailto:join@news.example>"}, "mailing list"),
         ({"list_post": "<mailto:list@news.example>"}, "mailing list"),
+        ({"mailing_list": "contact internals-help@lists.php.net; run by ezmlm"}, "mailing list"),
         ({"from": "AWS Notifications <no-reply@sns.amazonaws.com>"}, "no-reply sender"),
         ({"from": "noreply@github.com"}, "no-reply sender"),
         ({"from": "do-not-reply@bank.example"}, "no-reply sender"),
@@ -244,3 +245,33 @@ def test_arf_report_is_a_feedback_report() -> None:
     raw = re.sub(rb"report-type=\"?delivery-status\"?", b"report-type=feedback-report", raw)
     raw = with_headers(raw, **{"from": "scomp@aol.net"})
     assert parse(raw).automated == "feedback report"
+
+
+def test_unindented_header_continuations_do_not_end_the_headers() -> None:
+    # A news gateway unfolded a DKIM signature: its tail lines lost their indentation
+    # (no colon, or one in the wrong place). From and Subject below them still count.
+    raw = fixture_mail("thunderbird_question.eml")
+    head, sep, body = raw.partition(b"\r\n\r\n")
+    garbled = b"DKIM-Signature: v=1;\r\nd=gmail.com; s 120113;\r\n:cc:content-type;\r\n"
+    mail = parse(garbled + head + sep + body)
+    assert mail.sender_email == parse(raw).sender_email
+    assert mail.subject == parse(raw).subject and mail.text == parse(raw).text
+
+
+def test_a_report_explained_in_its_preamble_keeps_the_words() -> None:
+    # sprynet's 1996 MTA wrote its explanation before the first boundary, then went
+    # straight to the machine-readable delivery status.
+    raw = (
+        b"From: The Post Office <postmaster@mm1.sprynet.example>\r\nSubject: error\r\n"
+        b'MIME-Version: 1.0\r\nContent-Type: multipart/report; boundary="b"\r\n\r\n'
+        b"error: err.nosuchuser: news@imusic.example\r\n\r\n--b\r\n"
+        b"Content-Type: message/delivery-status\r\n\r\nAction: failed\r\n--b--\r\n"
+    )
+    assert parse(raw).text == "error: err.nosuchuser: news@imusic.example"
+
+
+def test_an_x_field_with_a_space_in_its_name_is_no_text() -> None:
+    raw = fixture_mail("thunderbird_question.eml")
+    head, sep, body = raw.partition(b"\r\n\r\n")
+    mail = parse(head + b"\r\nX-Invalid Header: oops, this is invalid" + sep + body)
+    assert mail.text == parse(raw).text and "oops" not in mail.text

@@ -178,6 +178,19 @@ def test_a_mail_without_a_sender_is_rejected() -> None:
         parse(fixture_mail("thunderbird_question.eml", **{"from": "not an address"}), "")
 
 
+@pytest.mark.parametrize(
+    ("from_", "sender"),
+    [
+        # The display name is itself an address: replies go to the one in brackets.
+        ("alice@example.com <bob@example.com>", "bob@example.com"),
+        ("Jane Doe <jane@customer.example>, Joe <joe@customer.example>", "jane@customer.example"),
+        ("jane@customer.example (Jane Doe)", "jane@customer.example"),
+    ],
+)
+def test_the_sender_is_the_address_replies_go_to(from_: str, sender: str) -> None:
+    assert parse(fixture_mail("thunderbird_question.eml", **{"from": from_})).sender_email == sender
+
+
 def test_missing_message_id_gets_a_stable_one() -> None:
     raw = fixture_mail("thunderbird_question.eml", message_id=None)
     first = parse(raw).message_id

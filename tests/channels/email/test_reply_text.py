@@ -36,6 +36,10 @@ def test_flowed_delsp_space_stuffing_and_the_signature_separator() -> None:
     body = "Wo\nrd \n From the start\n-- \nJane"
     assert _unflow(flowed_part(), body) == "Wo\nrd From the start\n-- \nJane"
     assert _unflow(flowed_part(delsp=True), "Lang \nwort") == "Langwort"
+    assert _unflow(flowed_part(delsp=True), "日本語 \nです") == "日本語です"
+    # A sender that broke prose at a single space under DelSp=yes (MimeKit issue 1130).
+    assert _unflow(flowed_part(delsp=True), "now there is \na note") == "now there is a note"
+    assert _unflow(flowed_part(delsp=True), "now there is  \na note") == "now there is a note"
     plain = EmailMessage()
     plain.set_content("x")
     assert _unflow(plain, "a \nb") == "a \nb"  # not flowed: lines stay as they are
@@ -163,3 +167,66 @@ def test_an_overlong_line_is_never_taken_for_a_header() -> None:
     # "On " backtracked for minutes; header candidates are now bounded lines.
     text = "On " * 30_000 + "wrote:\n> quoted"
     assert new_text(text).startswith("On On On")
+
+
+NOTE = "Please look at this, the shop never answered."
+GMAIL_FORWARD = (
+    "---------- Forwarded message ---------\nFrom: Shop <s@shop.example>\n"
+    "Date: Mon, 3 Jun 2024 at 11:13\nSubject: Your order\nTo: <jane@customer.example>\n\n"
+    "Your order 4711 ships next week."
+)
+
+
+@pytest.mark.parametrize(
+    ("text", "subject"),
+    [
+        (f"{NOTE}\n\n{GMAIL_FORWARD}", None),
+        (f"{NOTE}\n\nThanks,\nJane\n\n{GMAIL_FORWARD}", "Fwd: Your order"),
+        (f"{NOTE}\n\n{GMAIL_FORWARD.replace('Forwarded message', 'Message transféré')}", None),
+    ],
+)
+def test_a_forward_below_the_note_is_kept(text: str, subject: str | None) -> None:
+    kept = new_text(text, subject=subject)
+    assert kept.startswith(f"{NOTE}\n\n---------- ") and "Jane" not in kept
+    assert kept.endswith(
+        "Subject: Your order\nTo: <jane@customer.example>\n\nYour order 4711 ships next week."
+    )
+
+
+def test_an_apple_forward_below_the_phones_line_is_kept() -> None:
+    forward = (
+        "Begin forwarded message:\n\n> From: Shop <s@shop.example>\n> Subject: Order\n>\n"
+        "> Ships soon."
+    )
+    text = f"{NOTE}\n\nSent from my iPhone\n\n{forward}"
+    assert new_text(text) == f"{NOTE}\n\n{forward}"
+
+
+OUTLOOK_BLOCK = (
+    "-----Original Message-----\nFrom: Shop <s@shop.example>\nSent: Monday, June 3, 2024 11:13\n"
+    "To: Jane\nSubject: Your order\n\nYour order 4711 ships next week."
+)
+
+
+def test_an_outlook_block_forwards_only_when_the_subject_says_so() -> None:
+    text = f"{NOTE}\n\n{OUTLOOK_BLOCK}"
+    assert new_text(text, subject="FW: Your order") == text
+    assert new_text(text, subject="WG: Your order") == text
+    assert new_text(text, subject="RE: Your order") == NOTE
+    assert new_text(text, subject="Re: Fwd: Your order") == NOTE
+    assert new_text(text) == NOTE
+
+
+def test_a_quote_in_a_forwarded_mail_is_still_a_quote_when_replied_to() -> None:
+    # "On ... wrote:" only ever introduces a quote, even in a mail titled "Fwd:".
+    quoted = "\n".join(f"> {line}" for line in GMAIL_FORWARD.split("\n"))
+    quote = f"On Mon, 3 Jun 2024 at 11:13, Shop <s@shop.example> wrote:\n{quoted}"
+    assert new_text(f"{NOTE}\n\n{quote}", subject="Fwd: Your order") == NOTE
+
+
+def test_a_dateless_attribution_over_its_quote_goes() -> None:
+    # Netscape 4 and many list clients write only "Marc Slemko wrote:"; with the quote
+    # right below it the line introduces the quote, whatever the date.
+    text = "Marc Slemko wrote:\n> If you have a real uid of root...\n\nIsn't that the case?"
+    assert new_text(text) == "Isn't that the case?"
+    assert new_text("I wrote:\nthe lamp is broken.") == "I wrote:\nthe lamp is broken."
