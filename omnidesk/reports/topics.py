@@ -1,0 +1,84 @@
+"""What the bot could not settle over a report's range: the top topics of unanswered
+questions (grouped as the Gaps view groups them, with the same topic ids, so the
+console links each to Gaps) and the articles whose answer most often ended in a
+handoff (the last article the bot cited in a conversation before it was handed over)."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from omnidesk.helpdesk import Author, Conversation, Message, TimelineEvent, gaps, utcnow
+from omnidesk.reports.buckets import Grouping, has_key
+from omnidesk.reports.params import ReportQuery
+from omnidesk.reports.scope import Scope
+
+GroupQuestions = Callable[[Sequence[str]], Awaitable[list[list[int]]]]
+MAX_GAP_EVENTS = 5000
+TOP = 10
+
+
+async def unanswered_topics(
+    session: AsyncSession,
+    query: ReportQuery,
+    group_questions: GroupQuestions,
+    *,
+    not_a_question: Callable[[str], bool] | None = None,
+    top: int = TOP,
+) -> list[dict[str, Any]]:
+    """The ``top`` topics of questions the bot did not answer in the range."""
+    asked = await gaps.unanswered_questions(
+        session, since=query.start, until=query.end, limit=MAX_GAP_EVENTS, ignore=not_a_question
+    )
+    wordings = gaps.distinct_wordings(asked)
+    groups = await group_questions(wordings) if wordings else []
+    return [t.to_dict() for t in gaps.build_topics(asked, wordings, groups)[:top]]
+
+
+async def handoff_articles(
+    session: AsyncSession, query: ReportQuery, *, top: int = TOP
+) -> list[dict[str, Any]]:
+    """The ``top`` articles most often cited last before a handoff in the range."""
+    dialect = session.get_bind().dialect.name
+    scope = Scope(query, Grouping("channel", query.zone, dialect), dialect, utcnow())
+    cited = (
+        select(Message.payload)
+        .where(
+            Message.conversation_id == TimelineEvent.conversation_id,
+            Message.author == Author.BOT,
+            Message.created_at <= TimelineEvent.created_at,
+            has_key(Message.payload, "citations", dialect),
+        )
+        .order_by(Message.created_at.desc(), Message.id.desc())
+        .limit(1)
+        .scalar_subquery()
+    )
+    stmt = (
+        select(cited)
+        .select_from(TimelineEvent)
+        .join(Conversation, Conversation.id == TimelineEvent.conversation_id)
+        .where(TimelineEvent.kind == "escalated")
+    )
+    stmt = scope.narrow(stmt, TimelineEvent.created_at, Conversation.assignee_id)
+    counts: Counter[str] = Counter()
+    shown: dict[str, dict[str, Any]] = {}
+    for (payload,) in (await session.execute(stmt)).tuples():
+        citations = (payload or {}).get("citations") or []
+        first = citations[0] if citations and isinstance(citations[0], dict) else None
+        if first is None or not isinstance(first.get("slug"), str):
+            continue
+        counts[first["slug"]] += 1
+        shown.setdefault(first["slug"], first)
+    return [
+        {
+            "slug": slug,
+            "title": shown[slug].get("title") or slug,
+            "url": shown[slug].get("url"),
+            "handoffs": n,
+        }
+        for slug, n in counts.most_common(top)
+    ]
