@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from omnidesk.helpdesk import Author, Conversation, Message, TimelineEvent, gaps, utcnow
 from omnidesk.reports.buckets import Grouping, has_key
 from omnidesk.reports.params import ReportQuery
+from omnidesk.reports.report import prepare
 from omnidesk.reports.scope import Scope
 
 GroupQuestions = Callable[[Sequence[str]], Awaitable[list[list[int]]]]
@@ -43,7 +44,7 @@ async def handoff_articles(
     session: AsyncSession, query: ReportQuery, *, top: int = TOP
 ) -> list[dict[str, Any]]:
     """The ``top`` articles most often cited last before a handoff in the range."""
-    dialect = session.get_bind().dialect.name
+    dialect = await prepare(session)
     scope = Scope(query, Grouping("channel", query.zone, dialect), dialect, utcnow())
     cited = (
         select(Message.payload)

@@ -1,6 +1,7 @@
-"""How much happened: conversations started, messages written (by customers, the bot
-and agents; an agent's rows and filter count only that agent's own messages, so the
-bot's never count towards an agent) and handoffs to people by reason."""
+"""How much happened: conversations started, their messages (by customers, the bot and
+agents, counted as they were recorded: ``Conversation.*_messages``) and handoffs to
+people by reason. An agent's rows and the agent filter count only that agent's own
+messages, read from ``messages`` by author, so the bot's never count towards an agent."""
 
 from __future__ import annotations
 
@@ -17,27 +18,38 @@ BY_POSITION: tuple[ColumnElement[Any], ...] = (literal_column("1"), literal_colu
 
 
 async def add_conversations(session: AsyncSession, scope: Scope, rows: Rows) -> None:
+    """Conversations by when they started, with the messages written in them."""
     moment, agent = Conversation.created_at, Conversation.assignee_id
-    stmt = select(scope.key(moment, agent), func.count()).select_from(Conversation)
+    stmt = select(
+        scope.key(moment, agent),
+        func.count(),
+        func.sum(Conversation.contact_messages),
+        func.sum(Conversation.bot_messages),
+        func.sum(Conversation.agent_messages),
+    ).select_from(Conversation)
     stmt = scope.narrow(stmt, moment, agent).group_by(BY_POSITION[0])
-    for raw, n in (await session.execute(stmt)).tuples():
-        rows[scope.grouping.label(raw)].conversations += n
+    per_agent = scope.query.agent_id is not None or scope.grouping.by == "agent"
+    for raw, n, contact, bot, agents in (await session.execute(stmt)).tuples():
+        row = rows[scope.grouping.label(raw)]
+        row.conversations += n
+        if not per_agent:
+            row.messages.update(contact=contact or 0, bot=bot or 0, agent=agents or 0)
+    if per_agent:
+        await _agent_messages(session, scope, rows)
 
 
-async def add_messages(session: AsyncSession, scope: Scope, rows: Rows) -> None:
-    moment, agent = Message.created_at, Message.author_id
+async def _agent_messages(session: AsyncSession, scope: Scope, rows: Rows) -> None:
+    """Each agent's own messages, in conversations started in the range."""
+    moment, agent = Conversation.created_at, Message.author_id
     stmt = (
-        select(scope.key(moment, agent), Message.author, func.count())
+        select(scope.key(moment, agent), func.count())
         .select_from(Message)
         .join(Conversation, Conversation.id == Message.conversation_id)
-        .where(
-            Message.private.is_(False),
-            Message.author.in_((Author.CONTACT, Author.BOT, Author.AGENT)),
-        )
+        .where(Message.author == Author.AGENT, Message.private.is_(False))
     )
-    stmt = scope.narrow(stmt, moment, agent).group_by(*BY_POSITION)
-    for raw, author, n in (await session.execute(stmt)).tuples():
-        rows[scope.grouping.label(raw)].messages[str(author)] += n
+    stmt = scope.narrow(stmt, moment, agent).group_by(BY_POSITION[0])
+    for raw, n in (await session.execute(stmt)).tuples():
+        rows[scope.grouping.label(raw)].messages["agent"] += n
 
 
 async def add_handoffs(session: AsyncSession, scope: Scope, rows: Rows) -> None:

@@ -1,5 +1,6 @@
 """A known month of support in Berlin (March 2026, across the change to summer time on
-Sunday 29 March), written as the service writes its rows, with times set by hand so
+Sunday 29 March), written as the service writes its rows (the conversation's message facts through
+``actions.count_message``, as ``record_message`` keeps them), with times set by hand so
 each figure can be worked out on paper. Times below are UTC; Berlin is UTC+1 until
 29 March 01:00 UTC and UTC+2 after. The team works Monday to Friday 09:00-17:00 Berlin.
 
@@ -14,7 +15,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from omnidesk.helpdesk import ChannelIdentity, Contact, Conversation, Message, Ticket
+from omnidesk.helpdesk import ChannelIdentity, Contact, Conversation, Message, Ticket, actions
 from omnidesk.helpdesk import TimelineEvent as Event
 from omnidesk.helpdesk.models import Agent, AgentRole, BusinessCalendar, ConversationLabel, Team
 
@@ -72,6 +73,8 @@ class Writer:
         private: bool = False,
         **payload: Any,
     ) -> None:
+        if not private:  # the facts record_message keeps (a note is no message)
+            actions.count_message(c, author, payload, when)
         self.session.add(
             Message(
                 conversation_id=c.id,

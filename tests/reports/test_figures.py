@@ -11,10 +11,11 @@ from typing import Any
 
 import pytest
 
+from omnidesk.helpdesk import Author, actions
 from omnidesk.reports import breakdown, handoff_articles, overview, parse_query
 from omnidesk.reports.params import ReportError
 from tests.conftest import Database
-from tests.reports.history import NOW, History, write_history
+from tests.reports.history import CITED, NOW, History, write_history
 
 MARCH = {"from": "2026-03-01", "to": "2026-03-31", "tz": "Europe/Berlin"}
 
@@ -103,8 +104,11 @@ async def test_an_agent_counts_only_their_own_messages_never_the_bots(db: Databa
     assert by_name["Ada"]["messages"] == {"contact": 0, "bot": 0, "agent": 2}
     assert by_name["Ada"]["first_response_minutes"]["median"] == 89.5
     assert by_name["Bo"]["messages"]["agent"] == 2
+    # Per agent, only agents' own messages count: the customers' and the bot's 21 in
+    # Ada's, Bo's and unassigned conversations are nobody's.
     nobody = by_name["Nobody (bot or queue)"]
-    assert nobody["messages"] == {"contact": 13, "bot": 8, "agent": 0}
+    assert nobody["conversations"] == 7
+    assert nobody["messages"] == {"contact": 0, "bot": 0, "agent": 0}
 
 
 async def test_breakdowns_by_team_channel_and_label(db: Database) -> None:
@@ -168,3 +172,23 @@ def test_the_default_range_is_the_last_30_days_in_the_settings_zone() -> None:
     )
     assert query.start == dt.datetime(2026, 3, 1, 23, 0, tzinfo=dt.UTC)
     assert query.end == dt.datetime(2026, 3, 31, 22, 0, tzinfo=dt.UTC)
+
+
+async def test_record_message_keeps_the_facts_reports_read(db: Database) -> None:
+    async with db.sessionmaker() as session:
+        identity = await actions.resolve_identity(session, "webchat", "v-facts")
+        conversation = await actions.current_conversation(session, identity)
+        await actions.record_message(session, conversation, Author.CONTACT, "refund?")
+        answer = await actions.record_message(
+            session, conversation, Author.BOT, "Here is how", payload=CITED
+        )
+        assert conversation.last_answer_at == answer.created_at
+        assert conversation.answer_followed_at is None
+        thanks = await actions.record_message(session, conversation, Author.CONTACT, "thanks")
+        await actions.record_message(session, conversation, Author.CONTACT, "bye")
+        await actions.record_message(session, conversation, Author.BOT, "You're welcome")
+        await session.commit()
+    assert (conversation.contact_messages, conversation.bot_messages) == (3, 2)
+    assert conversation.agent_messages == 0
+    assert conversation.last_answer_at == answer.created_at  # "welcome" cites nothing
+    assert conversation.answer_followed_at == thanks.created_at  # the first after it
