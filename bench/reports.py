@@ -10,7 +10,8 @@ The database's public schema is DROPPED and rebuilt through the real migrations,
 filled in SQL (``generate_series``): contacts and identities, conversations over 2025
 in four channels, about five messages each (customer, bot answers citing one of 40
 articles, agents; the customer's second message comes 10 minutes after the answer in
-60% of them, two days later in the rest), with the facts ``record_message`` keeps, tickets for 30% with business-hours SLA due times in a Berlin
+60% of them, two days later in the rest), with the facts ``record_message`` keeps,
+tickets for 30% with business-hours SLA due times in a Berlin
 calendar (10% reopened, half rated), escalation and feedback events, labels on 30%.
 Prints a table and writes JSON (default bench/results/reports.json). Target: every
 report under a second.
@@ -176,13 +177,13 @@ async def measure(url: str, runs: int) -> list[dict[str, Any]]:
             times = []
             for _ in range(runs):
                 started = time.perf_counter()
-                async with make() as session:
-                    if by is None:
-                        await overview(session, query)
-                    elif by == "articles":
+                if by is None:
+                    await overview(make, query)
+                elif by == "articles":
+                    async with make() as session:
                         await handoff_articles(session, query)
-                    else:
-                        await breakdown(session, query, by)
+                else:
+                    await breakdown(make, query, by)
                 times.append(time.perf_counter() - started)
             results.append(
                 {
@@ -200,7 +201,7 @@ async def measure(url: str, runs: int) -> list[dict[str, Any]]:
 
 
 async def main_async(args: argparse.Namespace) -> dict[str, Any]:
-    load_s = await generate(args.pg_url, args.conversations)
+    load_s = 0.0 if args.reuse else await generate(args.pg_url, args.conversations)
     sizes = await counts(args.pg_url)
     print(f"generated {sizes} in {load_s:.0f} s", flush=True)
     load_before = os.getloadavg()[0]
@@ -218,6 +219,9 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=7)
     parser.add_argument("--pg-url", default=default_pg, help="a database this bench may wipe")
     parser.add_argument("--out", type=Path, default=None)
+    parser.add_argument(
+        "--reuse", action="store_true", help="time the data a previous run generated"
+    )
     args = parser.parse_args()
     if not args.pg_url:
         parser.error("PostgreSQL needs --pg-url or $OMNIDESK_BENCH_DATABASE_URL")

@@ -59,8 +59,7 @@ class ReportsAPI:
 
     async def overview(self, request: web.Request) -> web.StreamResponse:
         query = self._query(request)
-        async with self._sessionmaker() as session:
-            report = await overview(session, query)
+        report = await overview(self._sessionmaker, query)
         if request.path.endswith(".csv"):
             return csv_response(flatten(report["rows"]), f"report-{query.group}.csv")
         return web.json_response(report)
@@ -69,8 +68,7 @@ class ReportsAPI:
         query = self._query(request)
         name = request.path.removeprefix(f"{BASE}/").removesuffix(".csv")
         dimension = DIMENSIONS[name]
-        async with self._sessionmaker() as session:
-            report = await breakdown(session, query, dimension)
+        report = await breakdown(self._sessionmaker, query, dimension)
         if request.path.endswith(".csv"):
             return csv_response(flatten(report["rows"]), f"report-{dimension}s.csv")
         return web.json_response(report)

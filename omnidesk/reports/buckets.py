@@ -14,7 +14,7 @@ import functools
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, Integer, cast, func, literal_column
+from sqlalchemy import ColumnElement, Float, Integer, cast, func, literal_column
 from sqlalchemy.sql.elements import KeyedColumnElement
 
 from omnidesk.reports.params import PERIODS
@@ -93,3 +93,12 @@ def has_key(column: KeyedColumnElement[Any] | Any, key: str, dialect: str) -> Co
     if dialect == "postgresql":
         return column.op("->")(literal_column(f"'{key}'")).isnot(None)  # type: ignore[no-any-return]
     return func.json_extract(column, f"$.{key}").isnot(None)
+
+
+def epoch(column: Any, dialect: str) -> ColumnElement[float]:
+    """A moment as seconds since 1970 (UTC), cheaper to read by the thousand than
+    datetimes."""
+    if dialect == "postgresql":
+        # extract() answers numeric, which the driver turns into slow Decimals.
+        return cast(func.extract("epoch", column), Float)
+    return (func.julianday(column) - 2440587.5) * 86400.0  # type: ignore[no-any-return]

@@ -40,9 +40,12 @@ class BusinessClock:
 
     def minutes(self, a: dt.datetime, b: dt.datetime) -> float:
         """Business minutes from ``a`` to ``b`` (0 when ``b`` is not after ``a``)."""
-        if b <= a:
+        return self.minutes_between(a.timestamp(), b.timestamp())
+
+    def minutes_between(self, x: float, y: float) -> float:
+        """The same for instants in seconds since 1970."""
+        if y <= x:
             return 0.0
         if self._always:
-            return (b - a).total_seconds() / 60
-        x, y = a.timestamp(), b.timestamp()
+            return (y - x) / 60
         return (self._open_seconds_until(y) - self._open_seconds_until(x)) / 60

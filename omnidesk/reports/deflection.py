@@ -16,19 +16,16 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, case, func, literal_column, not_, or_, select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import ColumnElement, Subquery, and_, case, func, literal_column, not_, or_, select
 
 from omnidesk.helpdesk import Conversation, Ticket, TimelineEvent
-from omnidesk.reports.figures import Rows
 from omnidesk.reports.scope import Scope
 
 QUIET = dt.timedelta(hours=24)
 
 
 def _rated(helpful: bool) -> Any:
-    """Conversations where an answer was marked (not) helpful; ``IN`` so PostgreSQL
-    hashes the set once instead of probing per conversation."""
+    """Conversations where an answer was marked (not) helpful."""
     return select(TimelineEvent.conversation_id).where(
         TimelineEvent.kind == "feedback",
         TimelineEvent.conversation_id.isnot(None),
@@ -42,26 +39,23 @@ def _more_than_a_day(later: Any, earlier: Any, dialect: str) -> ColumnElement[bo
     return (func.julianday(later) - func.julianday(earlier)) > 1.0  # type: ignore[no-any-return]
 
 
-async def add_deflection(session: AsyncSession, scope: Scope, rows: Rows) -> None:
-    moment, agent = Conversation.created_at, Conversation.assignee_id
+def deflection_columns(scope: Scope) -> tuple[Subquery, Any, Any]:
+    """The praised conversations to outer-join on ``Conversation.id``, and the sums of
+    confirmed and assumed deflections over the conversations a query reads (read in the
+    same pass over ``conversations`` as the volumes)."""
     answered, followed = Conversation.last_answer_at, Conversation.answer_followed_at
-    helpful = Conversation.id.in_(_rated(True))
-    quiet = and_(
-        answered <= scope.now - QUIET,
-        or_(followed.is_(None), _more_than_a_day(followed, answered, scope.dialect)),
-    )
-    stmt = select(
-        scope.key(moment, agent),
-        func.sum(case((helpful, 1), else_=0)),
-        func.sum(case((and_(not_(helpful), quiet), 1), else_=0)),
-    ).select_from(Conversation)
-    stmt = scope.narrow(stmt, moment, agent).where(
+    # Joined once, so the helpful set is read once rather than per conversation.
+    praised = _rated(True).distinct().subquery()
+    helpful = praised.c.conversation_id.isnot(None)
+    bot_resolved = and_(
         answered.isnot(None),
         Conversation.id.not_in(select(Ticket.conversation_id)),
         Conversation.id.not_in(_rated(False)),
     )
-    stmt = stmt.group_by(literal_column("1"))
-    for raw, confirmed, assumed in (await session.execute(stmt)).tuples():
-        row = rows[scope.grouping.label(raw)]
-        row.confirmed += int(confirmed or 0)
-        row.assumed += int(assumed or 0)
+    quiet = and_(
+        answered <= scope.now - QUIET,
+        or_(followed.is_(None), _more_than_a_day(followed, answered, scope.dialect)),
+    )
+    confirmed = func.sum(case((and_(bot_resolved, helpful), 1), else_=0))
+    assumed = func.sum(case((and_(bot_resolved, not_(helpful), quiet), 1), else_=0))
+    return praised, confirmed, assumed

@@ -23,9 +23,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from omnidesk.escalation import Calendar, targets_for
 from omnidesk.helpdesk import Author, Conversation, Message, Ticket
+from omnidesk.reports.buckets import epoch
 from omnidesk.reports.clock import BusinessClock
 from omnidesk.reports.figures import Rows
-from omnidesk.reports.scope import Scope
+from omnidesk.reports.scope import Scope, fetch
 
 
 def _first_reply_after_reopen() -> Any:
@@ -48,45 +49,43 @@ async def add_times(session: AsyncSession, scope: Scope, rows: Rows) -> None:
         else_=_first_reply_after_reopen(),
     )
     agent = Ticket.assignee_id
-    stmt = (
-        select(
-            scope.key(start, agent),
-            Ticket.priority,
-            Ticket.team_id,
-            start.label("start"),
-            response.label("response"),
+    seconds = [
+        epoch(moment, scope.dialect)
+        for moment in (
+            start,
+            response,
             Ticket.resolved_at,
             Ticket.first_response_due_at,
             Ticket.resolution_due_at,
         )
-        .select_from(Ticket)
-        .join(Conversation, Conversation.id == Ticket.conversation_id)
-    )
-    stmt = scope.narrow(stmt, start, agent)
-    found = (await session.execute(stmt)).tuples().all()
+    ]
+    stmt = select(scope.key(start, agent), Ticket.priority, Ticket.team_id, *seconds)
+    link = Conversation.id == Ticket.conversation_id
+    stmt = scope.narrow(stmt.select_from(Ticket), start, agent, link)
+    found = await fetch(session, stmt)
     if not found:
         return
-    latest = max(t for r in found for t in (r[3], r[4], r[5]) if t is not None)
-    clocks = _Clocks(session, scope.query.start - dt.timedelta(days=1), latest)
+    latest = max(t for r in found for t in r[3:6] if t is not None)
+    low = scope.query.start - dt.timedelta(days=1)
+    clocks = _Clocks(session, low, dt.datetime.fromtimestamp(float(latest), dt.UTC))
+    now = scope.now.timestamp()
     for raw, priority, team_id, began, replied, resolved, reply_due, resolve_due in found:
         row = rows[scope.grouping.label(raw)]
         clock = await clocks.get(str(priority), team_id)
         if replied is not None:
-            row.first_response.append(clock.minutes(began, replied))
+            row.first_response.append(clock.minutes_between(float(began), float(replied)))
         if resolved is not None:
-            row.resolution.append(clock.minutes(began, resolved))
-        _attain(row.sla["first_response"], replied, reply_due, scope.now)
-        _attain(row.sla["resolution"], resolved, resolve_due, scope.now)
+            row.resolution.append(clock.minutes_between(float(began), float(resolved)))
+        _attain(row.sla["first_response"], replied, reply_due, now)
+        _attain(row.sla["resolution"], resolved, resolve_due, now)
 
 
-def _attain(
-    tally: list[int], done: dt.datetime | None, due: dt.datetime | None, now: dt.datetime
-) -> None:
+def _attain(tally: list[int], done: Any, due: Any, now: float) -> None:
     if due is None:
         return
-    if done is not None and done <= due:
+    if done is not None and float(done) <= float(due):
         tally[0] += 1
-    elif done is not None or due <= now:
+    elif done is not None or float(due) <= now:
         tally[1] += 1
 
 

@@ -16,7 +16,7 @@ from omnidesk.helpdesk import Author, Conversation, Message, TimelineEvent, gaps
 from omnidesk.reports.buckets import Grouping, has_key
 from omnidesk.reports.params import ReportQuery
 from omnidesk.reports.report import prepare
-from omnidesk.reports.scope import Scope
+from omnidesk.reports.scope import Scope, fetch
 
 GroupQuestions = Callable[[Sequence[str]], Awaitable[list[list[int]]]]
 MAX_GAP_EVENTS = 5000
@@ -67,7 +67,7 @@ async def handoff_articles(
     stmt = scope.narrow(stmt, TimelineEvent.created_at, Conversation.assignee_id)
     counts: Counter[str] = Counter()
     shown: dict[str, dict[str, Any]] = {}
-    for (payload,) in (await session.execute(stmt)).tuples():
+    for (payload,) in await fetch(session, stmt):
         citations = (payload or {}).get("citations") or []
         first = citations[0] if citations and isinstance(citations[0], dict) else None
         if first is None or not isinstance(first.get("slug"), str):

@@ -1,4 +1,5 @@
-"""How much happened: conversations started, their messages (by customers, the bot and
+"""How much happened: conversations started (and how many the bot resolved, see
+``deflection``), their messages (by customers, the bot and
 agents, counted as they were recorded: ``Conversation.*_messages``) and handoffs to
 people by reason. An agent's rows and the agent filter count only that agent's own
 messages, read from ``messages`` by author, so the bot's never count towards an agent."""
@@ -11,27 +12,35 @@ from sqlalchemy import ColumnElement, func, literal_column, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from omnidesk.helpdesk import Author, Conversation, Message, TimelineEvent
+from omnidesk.reports.deflection import deflection_columns
 from omnidesk.reports.figures import Rows
-from omnidesk.reports.scope import Scope
+from omnidesk.reports.scope import Scope, fetch
 
 BY_POSITION: tuple[ColumnElement[Any], ...] = (literal_column("1"), literal_column("2"))
 
 
 async def add_conversations(session: AsyncSession, scope: Scope, rows: Rows) -> None:
-    """Conversations by when they started, with the messages written in them."""
+    """Conversations by when they started, with the messages written in them and how
+    many the bot resolved (one pass over ``conversations``)."""
     moment, agent = Conversation.created_at, Conversation.assignee_id
+    praised, confirmed, assumed = deflection_columns(scope)
     stmt = select(
         scope.key(moment, agent),
         func.count(),
         func.sum(Conversation.contact_messages),
         func.sum(Conversation.bot_messages),
         func.sum(Conversation.agent_messages),
+        confirmed,
+        assumed,
     ).select_from(Conversation)
+    stmt = stmt.outerjoin(praised, praised.c.conversation_id == Conversation.id)
     stmt = scope.narrow(stmt, moment, agent).group_by(BY_POSITION[0])
     per_agent = scope.query.agent_id is not None or scope.grouping.by == "agent"
-    for raw, n, contact, bot, agents in (await session.execute(stmt)).tuples():
+    for raw, n, contact, bot, agents, sure, likely in await fetch(session, stmt):
         row = rows[scope.grouping.label(raw)]
         row.conversations += n
+        row.confirmed += int(sure or 0)
+        row.assumed += int(likely or 0)
         if not per_agent:
             row.messages.update(contact=contact or 0, bot=bot or 0, agent=agents or 0)
     if per_agent:
@@ -48,7 +57,7 @@ async def _agent_messages(session: AsyncSession, scope: Scope, rows: Rows) -> No
         .where(Message.author == Author.AGENT, Message.private.is_(False))
     )
     stmt = scope.narrow(stmt, moment, agent).group_by(BY_POSITION[0])
-    for raw, n in (await session.execute(stmt)).tuples():
+    for raw, n in await fetch(session, stmt):
         rows[scope.grouping.label(raw)].messages["agent"] += n
 
 
@@ -58,9 +67,13 @@ async def add_handoffs(session: AsyncSession, scope: Scope, rows: Rows) -> None:
     stmt = (
         select(scope.key(moment, agent), reason, func.count())
         .select_from(TimelineEvent)
-        .join(Conversation, Conversation.id == TimelineEvent.conversation_id)
         .where(TimelineEvent.kind == "escalated")
     )
-    stmt = scope.narrow(stmt, moment, agent).group_by(*BY_POSITION)
-    for raw, why, n in (await session.execute(stmt)).tuples():
+    if scope.query.agent_id is not None or scope.grouping.by == "agent":
+        stmt = stmt.join(Conversation, Conversation.id == TimelineEvent.conversation_id)
+        link = None
+    else:
+        link = Conversation.id == TimelineEvent.conversation_id
+    stmt = scope.narrow(stmt, moment, agent, link).group_by(*BY_POSITION)
+    for raw, why, n in await fetch(session, stmt):
         rows[scope.grouping.label(raw)].handoffs[why or "unknown"] += n

@@ -24,9 +24,8 @@ async def report(db: Database, **params: str) -> tuple[dict[str, Any], History]:
     async with db.sessionmaker() as session:
         history = await write_history(session)
         await session.commit()
-    async with db.sessionmaker() as session:
-        query = parse_query({**MARCH, **params}, default_tz="UTC")
-        return await overview(session, query, now=NOW), history
+    query = parse_query({**MARCH, **params}, default_tz="UTC")
+    return await overview(db.sessionmaker, query, now=NOW), history
 
 
 async def test_month_totals_match_the_hand_worked_figures(db: Database) -> None:
@@ -71,9 +70,8 @@ async def test_days_and_weeks_follow_berlin_across_the_dst_change(db: Database) 
     assert by_day["2026-03-06"]["first_response_minutes"]["count"] == 0
     assert by_day["2026-03-04"]["handoffs"] == {"not_helpful": 1, "unsure": 1}
 
-    async with db.sessionmaker() as session:
-        query = parse_query({**MARCH, "group": "week"}, default_tz="UTC")
-        weeks = await overview(session, query, now=NOW)
+    query = parse_query({**MARCH, "group": "week"}, default_tz="UTC")
+    weeks = await overview(db.sessionmaker, query, now=NOW)
     by_week = {r["key"]: r["conversations"] for r in weeks["rows"]}
     assert by_week == {
         "2026-02-23": 0,
@@ -87,18 +85,15 @@ async def test_days_and_weeks_follow_berlin_across_the_dst_change(db: Database) 
 
 async def test_an_agent_counts_only_their_own_messages_never_the_bots(db: Database) -> None:
     _, history = await report(db)
-    async with db.sessionmaker() as session:
-        query = parse_query({**MARCH, "agent": str(history.agent_b)}, default_tz="UTC")
-        result = await overview(session, query, now=NOW)
+    query = parse_query({**MARCH, "agent": str(history.agent_b)}, default_tz="UTC")
+    result = await overview(db.sessionmaker, query, now=NOW)
     totals = result["totals"]
     assert totals["conversations"] == 1
     assert totals["messages"] == {"contact": 0, "bot": 0, "agent": 2}
     assert totals["first_response_minutes"]["median"] == 60.0
 
-    async with db.sessionmaker() as session:
-        rows = (await breakdown(session, parse_query(MARCH, default_tz="UTC"), "agent", now=NOW))[
-            "rows"
-        ]
+    query = parse_query(MARCH, default_tz="UTC")
+    rows = (await breakdown(db.sessionmaker, query, "agent", now=NOW))["rows"]
     by_name = {r["name"]: r for r in rows}
     assert by_name["Ada"]["conversations"] == 2
     assert by_name["Ada"]["messages"] == {"contact": 0, "bot": 0, "agent": 2}
@@ -114,10 +109,9 @@ async def test_an_agent_counts_only_their_own_messages_never_the_bots(db: Databa
 async def test_breakdowns_by_team_channel_and_label(db: Database) -> None:
     _, history = await report(db)
     query = parse_query(MARCH, default_tz="UTC")
-    async with db.sessionmaker() as session:
-        teams = await breakdown(session, query, "team", now=NOW)
-        channels = await breakdown(session, query, "channel", now=NOW)
-        labels = await breakdown(session, query, "label", now=NOW)
+    teams = await breakdown(db.sessionmaker, query, "team", now=NOW)
+    channels = await breakdown(db.sessionmaker, query, "channel", now=NOW)
+    labels = await breakdown(db.sessionmaker, query, "label", now=NOW)
     assert {r["name"]: r["conversations"] for r in teams["rows"]} == {"Support": 4, "No team": 6}
     assert teams["rows"][0]["key"] == str(history.team_id)
     assert teams["totals"]["conversations"] == 10
@@ -129,8 +123,7 @@ async def test_breakdowns_by_team_channel_and_label(db: Database) -> None:
     }
     assert {r["key"]: r["conversations"] for r in labels["rows"]} == {"billing": 2, "vip": 1}
     assert labels["totals"] is None
-    async with db.sessionmaker() as session:
-        vip = await overview(session, parse_query({**MARCH, "label": "vip"}, default_tz="UTC"))
+    vip = await overview(db.sessionmaker, parse_query({**MARCH, "label": "vip"}, default_tz="UTC"))
     assert vip["totals"]["conversations"] == 1
     assert vip["totals"]["handoffs"] == {"keyword": 1}
 
