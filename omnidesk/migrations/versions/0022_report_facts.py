@@ -76,6 +76,6 @@ def downgrade() -> None:
     op.drop_index("ix_timeline_kind_created", table_name="timeline_events")
     op.drop_index("ix_messages_author_id", table_name="messages")
     op.drop_index("ix_conversations_created_at", table_name="conversations")
-    with op.batch_alter_table("conversations") as batch:
-        for name in (*TIMES, *COUNTS):
-            batch.drop_column(name)
+    # Plain columns: SQLite (3.35 and later) drops them in place, no table copy.
+    for name in (*TIMES, *COUNTS):
+        op.drop_column("conversations", name)
