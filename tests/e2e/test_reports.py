@@ -59,11 +59,14 @@ def month_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
         yield Server(base_url)
 
 
-async def open_reports(browser: Browser, server: Server) -> Page:
+async def open_reports(browser: Browser, server: Server) -> tuple[Page, list[str]]:
+    """The admin's console on Reports for March 2026, in Berlin; and the page's errors."""
     context = await browser.new_context(
         viewport={"width": 1366, "height": 1000}, timezone_id="Europe/Berlin"
     )
     page = await context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
     await sign_in(page, server, server.admin)
     await page.locator(".oc-nav-btn[data-view='reports']").click()
     section = page.locator(".oc-admin[data-view='reports']")
@@ -71,15 +74,13 @@ async def open_reports(browser: Browser, server: Server) -> Page:
     await section.get_by_label("From", exact=True).fill("2026-03-01")
     await section.get_by_label("To", exact=True).fill("2026-03-31")
     await section.get_by_role("button", name="Show").click()
-    return page
+    return page, errors
 
 
 async def test_admin_sees_the_charts_and_figures_of_a_generated_month(
     month_server: Server, browser: Browser, shots_dir: Path
 ) -> None:
-    page = await open_reports(browser, month_server)
-    errors: list[str] = []
-    page.on("pageerror", lambda error: errors.append(str(error)))
+    page, errors = await open_reports(browser, month_server)
     section = page.locator(".oc-admin[data-view='reports']")
 
     rows = section.locator(".oc-reports-row")
@@ -122,7 +123,8 @@ async def test_admin_sees_the_charts_and_figures_of_a_generated_month(
 async def test_the_chart_library_is_served_here_under_the_console_policy(
     month_server: Server, browser: Browser
 ) -> None:
-    page = await open_reports(browser, month_server)
+    page, errors = await open_reports(browser, month_server)
+    await expect(page.locator(".oc-reports-row")).to_have_count(31, timeout=UI_TIMEOUT_MS)
     response = await page.request.get(month_server.url("/console/vendor/chart.umd.min.js"))
     assert response.ok
     assert "Chart.js v4" in (await response.text())[:200]
@@ -133,3 +135,4 @@ async def test_the_chart_library_is_served_here_under_the_console_policy(
         ".filter((n) => n.includes('chart'))"
     )
     assert loaded == [month_server.url("/console/vendor/chart.umd.min.js")]
+    assert not errors, errors

@@ -36,6 +36,9 @@ const ui = {
 
 const charts = {};
 let library = null;
+// Each show() takes a number; only the latest asked for is drawn, so a slow answer to
+// older filters never replaces a newer one.
+let latest = 0;
 
 /** Chart.js, added to the page once; resolves to its global. */
 function loadChartJs() {
@@ -88,6 +91,7 @@ function filters() {
 }
 
 async function show() {
+  const mine = ++latest;
   ui.status.textContent = "Loading…";
   const query = filters();
   const [overview, topics, Chart] = await Promise.all([
@@ -95,6 +99,7 @@ async function show() {
     api("GET", `/reports/topics?${query}`),
     loadChartJs(),
   ]);
+  if (mine !== latest) return;
   renderTotals(overview.totals);
   renderTable(overview.rows);
   renderCharts(Chart, overview);
