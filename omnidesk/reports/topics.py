@@ -5,11 +5,12 @@ handoff (the last article the bot cited in a conversation before it was handed o
 
 from __future__ import annotations
 
+import json
 from collections import Counter
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import case, func, literal_column, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from omnidesk.helpdesk import Author, Conversation, Message, TimelineEvent, gaps, utcnow
@@ -46,34 +47,41 @@ async def handoff_articles(
     """The ``top`` articles most often cited last before a handoff in the range."""
     dialect = await prepare(session)
     scope = Scope(query, Grouping("channel", query.zone, dialect), dialect, utcnow())
-    cited = (
-        select(Message.payload)
-        .where(
-            Message.conversation_id == TimelineEvent.conversation_id,
-            Message.author == Author.BOT,
-            Message.created_at <= TimelineEvent.created_at,
-            has_key(Message.payload, "citations", dialect),
-        )
-        .order_by(Message.created_at.desc(), Message.id.desc())
-        .limit(1)
-        .scalar_subquery()
+    mine = (Message.conversation_id == TimelineEvent.conversation_id, Message.author == Author.BOT)
+    # The conversation's last cited answer (kept by record_message) when it came before
+    # the handoff; only when the bot answered again later are older answers searched.
+    citation = Message.payload[("citations", 0)].as_string()
+    latest = select(citation).where(*mine, Message.created_at == Conversation.last_answer_at)
+    earlier = select(citation).where(
+        *mine,
+        Message.created_at <= TimelineEvent.created_at,
+        has_key(Message.payload, "citations", dialect),
     )
-    stmt = (
-        select(cited)
+    answered = Conversation.last_answer_at
+    cited = case(
+        (answered.is_(None), None),
+        (answered <= TimelineEvent.created_at, latest.limit(1).scalar_subquery()),
+        else_=earlier.order_by(Message.created_at.desc(), Message.id.desc())
+        .limit(1)
+        .scalar_subquery(),
+    )
+    handoffs = (
+        select(cited.label("citation"))
         .select_from(TimelineEvent)
         .join(Conversation, Conversation.id == TimelineEvent.conversation_id)
         .where(TimelineEvent.kind == "escalated")
     )
-    stmt = scope.narrow(stmt, TimelineEvent.created_at, Conversation.assignee_id)
+    found = scope.narrow(handoffs, TimelineEvent.created_at, Conversation.assignee_id)
+    last = found.subquery()
+    # Counted in the database by the cited article's JSON: a few distinct rows return.
+    stmt = select(last.c.citation, func.count()).group_by(literal_column("1"))
     counts: Counter[str] = Counter()
     shown: dict[str, dict[str, Any]] = {}
-    for (payload,) in await fetch(session, stmt):
-        citations = (payload or {}).get("citations") or []
-        first = citations[0] if citations and isinstance(citations[0], dict) else None
-        if first is None or not isinstance(first.get("slug"), str):
-            continue
-        counts[first["slug"]] += 1
-        shown.setdefault(first["slug"], first)
+    for raw, n in await fetch(session, stmt):
+        first = _citation(raw)
+        if first is not None:
+            counts[first["slug"]] += n
+            shown.setdefault(first["slug"], first)
     return [
         {
             "slug": slug,
@@ -83,3 +91,14 @@ async def handoff_articles(
         }
         for slug, n in counts.most_common(top)
     ]
+
+
+def _citation(raw: Any) -> dict[str, Any] | None:
+    """A citation as stored (JSON text), if it names an article."""
+    try:
+        value = json.loads(raw) if isinstance(raw, str) else raw
+    except ValueError:
+        return None
+    if isinstance(value, dict) and isinstance(value.get("slug"), str):
+        return value
+    return None
