@@ -68,10 +68,13 @@ async def add_times(session: AsyncSession, scope: Scope, rows: Rows) -> None:
     latest = max(t for r in found for t in r[3:6] if t is not None)
     low = scope.query.start - dt.timedelta(days=1)
     clocks = _Clocks(session, low, dt.datetime.fromtimestamp(float(latest), dt.UTC))
+    # Looked up once per calendar and per key, not per ticket (tens of thousands).
+    by_ticket = {(p, t): await clocks.get(str(p), t) for p, t in {(r[1], r[2]) for r in found}}
+    keys = {raw: scope.grouping.label(raw) for raw in {r[0] for r in found}}
     now = scope.now.timestamp()
     for raw, priority, team_id, began, replied, resolved, reply_due, resolve_due in found:
-        row = rows[scope.grouping.label(raw)]
-        clock = await clocks.get(str(priority), team_id)
+        row = rows[keys[raw]]
+        clock = by_ticket[(priority, team_id)]
         if replied is not None:
             row.first_response.append(clock.minutes_between(float(began), float(replied)))
         if resolved is not None:
