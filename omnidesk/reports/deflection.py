@@ -39,18 +39,20 @@ def _more_than_a_day(later: Any, earlier: Any, dialect: str) -> ColumnElement[bo
     return (func.julianday(later) - func.julianday(earlier)) > 1.0  # type: ignore[no-any-return]
 
 
-def deflection_columns(scope: Scope) -> tuple[Subquery, Any, Any]:
-    """The praised conversations to outer-join on ``Conversation.id``, and the sums of
-    confirmed and assumed deflections over the conversations a query reads (read in the
-    same pass over ``conversations`` as the volumes)."""
+def deflection_columns(scope: Scope) -> tuple[list[Subquery], Any, Any]:
+    """Sets of conversation ids to outer-join on ``Conversation.id`` (praised, handed
+    over, panned), and the sums of confirmed and assumed deflections over the
+    conversations a query reads, in the same pass over ``conversations`` as the volumes.
+    Joins, so each set is read once rather than asked per conversation."""
     answered, followed = Conversation.last_answer_at, Conversation.answer_followed_at
-    # Joined once, so the helpful set is read once rather than per conversation.
     praised = _rated(True).distinct().subquery()
+    ticketed = select(Ticket.conversation_id).distinct().subquery()
+    panned = _rated(False).distinct().subquery()
     helpful = praised.c.conversation_id.isnot(None)
     bot_resolved = and_(
         answered.isnot(None),
-        Conversation.id.not_in(select(Ticket.conversation_id)),
-        Conversation.id.not_in(_rated(False)),
+        ticketed.c.conversation_id.is_(None),
+        panned.c.conversation_id.is_(None),
     )
     quiet = and_(
         answered <= scope.now - QUIET,
@@ -58,4 +60,4 @@ def deflection_columns(scope: Scope) -> tuple[Subquery, Any, Any]:
     )
     confirmed = func.sum(case((and_(bot_resolved, helpful), 1), else_=0))
     assumed = func.sum(case((and_(bot_resolved, not_(helpful), quiet), 1), else_=0))
-    return praised, confirmed, assumed
+    return [praised, ticketed, panned], confirmed, assumed

@@ -23,7 +23,7 @@ async def add_conversations(session: AsyncSession, scope: Scope, rows: Rows) -> 
     """Conversations by when they started, with the messages written in them and how
     many the bot resolved (one pass over ``conversations``)."""
     moment, agent = Conversation.created_at, Conversation.assignee_id
-    praised, confirmed, assumed = deflection_columns(scope)
+    sets, confirmed, assumed = deflection_columns(scope)
     stmt = select(
         scope.key(moment, agent),
         func.count(),
@@ -33,7 +33,8 @@ async def add_conversations(session: AsyncSession, scope: Scope, rows: Rows) -> 
         confirmed,
         assumed,
     ).select_from(Conversation)
-    stmt = stmt.outerjoin(praised, praised.c.conversation_id == Conversation.id)
+    for ids in sets:
+        stmt = stmt.outerjoin(ids, ids.c.conversation_id == Conversation.id)
     stmt = scope.narrow(stmt, moment, agent).group_by(BY_POSITION[0])
     per_agent = scope.query.agent_id is not None or scope.grouping.by == "agent"
     for raw, n, contact, bot, agents, sure, likely in await fetch(session, stmt):
