@@ -22,6 +22,7 @@ MAY_IMPORT: dict[str, set[str]] = {
     "knowledge": {"config", "db", "untrusted"},
     "helpdesk": {"config", "db", "messages", "ratelimit", "untrusted"},
     "escalation": {"config", "helpdesk", "messages", "untrusted"},
+    "reports": {"config", "db", "helpdesk", "escalation"},
 }
 
 

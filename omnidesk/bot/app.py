@@ -25,6 +25,7 @@ from omnidesk.helpdesk import (
 from omnidesk.helpdesk.catalogue import Catalogue
 from omnidesk.helpdesk.survey_pages import SurveyPages
 from omnidesk.knowledge import ArticleAdmin, kb_routes
+from omnidesk.reports import ReportsAPI
 
 SERVICES = web.AppKey("services", Services)
 GUARD = web.AppKey("guard", AuthGuard)
@@ -67,9 +68,10 @@ def create_app(settings: Settings, services: Services | None = None) -> web.Appl
         return web.json_response({"status": "ok"})
 
     console = ConsoleAPI(svc.sessionmaker, svc.bus, settings.uploads_dir)
+    articles = ArticleAdmin(svc.kb)
     admin = AdminAPI(
         svc.sessionmaker,
-        ArticleAdmin(svc.kb),
+        articles,
         # "agent please" escalates, but it is no question the knowledge base lacks.
         not_a_question=asks_for_human,
     )
@@ -95,4 +97,11 @@ def create_app(settings: Settings, services: Services | None = None) -> web.Appl
     svc.live.install(app, live_guard())
     app.router.add_routes(SearchAPI(svc.sessionmaker).routes())
     app.router.add_routes(AuditAPI(svc.sessionmaker).routes())
+    reports = ReportsAPI(
+        svc.sessionmaker,
+        default_tz=settings.sla.calendar.timezone,
+        group_questions=articles.group_questions,
+        not_a_question=asks_for_human,
+    )
+    app.router.add_routes(reports.routes())
     return app

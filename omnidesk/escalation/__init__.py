@@ -24,6 +24,7 @@ from omnidesk.escalation.hours import (
     is_open,
     next_open,
     normalise_calendar,
+    open_intervals,
 )
 from omnidesk.escalation.rules import (
     Rule,
@@ -82,6 +83,7 @@ __all__ = [
     "is_open",
     "next_open",
     "normalise_calendar",
+    "open_intervals",
     "raised",
     "reply_from_thread",
     "rule_from_row",

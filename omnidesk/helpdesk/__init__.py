@@ -7,7 +7,7 @@ from omnidesk.helpdesk.actions import ActionError, message_dict
 from omnidesk.helpdesk.actor import SYSTEM, Actor
 from omnidesk.helpdesk.admin import AdminAPI, KnowledgeAdmin
 from omnidesk.helpdesk.api import ConsoleAPI
-from omnidesk.helpdesk.audit_api import AuditAPI
+from omnidesk.helpdesk.audit_api import AuditAPI, safe_cell
 from omnidesk.helpdesk.auth import AuthGuard
 from omnidesk.helpdesk.events import Event, EventBus, create_bus, emit, unit_of_work
 from omnidesk.helpdesk.http import HTTPJSONError, actor_of, admin_only, json_error, read_json
@@ -15,10 +15,12 @@ from omnidesk.helpdesk.live import LiveHub
 from omnidesk.helpdesk.livesocket import live_guard
 from omnidesk.helpdesk.models import (
     HUMAN_OWNED,
+    Agent,
     Author,
     ChannelIdentity,
     Contact,
     Conversation,
+    ConversationLabel,
     ConversationState,
     DeliveryState,
     EscalationRule,
@@ -42,6 +44,7 @@ __all__ = [
     "ActionError",
     "Actor",
     "AdminAPI",
+    "Agent",
     "AuditAPI",
     "AuthGuard",
     "Author",
@@ -49,6 +52,7 @@ __all__ = [
     "ConsoleAPI",
     "Contact",
     "Conversation",
+    "ConversationLabel",
     "ConversationState",
     "DeliveryState",
     "EscalationRule",
@@ -80,6 +84,7 @@ __all__ = [
     "message_dict",
     "queries",
     "read_json",
+    "safe_cell",
     "search",
     "unit_of_work",
     "utcnow",

@@ -130,7 +130,7 @@ class AuditAPI:
             for row in rows:
                 values = entry_dict(row)
                 values["data"] = json.dumps(row.data, sort_keys=True)
-                writer.writerow(_safe_cell(values[c]) for c in COLUMNS)
+                writer.writerow(safe_cell(values[c]) for c in COLUMNS)
             yield buffer.getvalue().encode()
             buffer.seek(0)
             buffer.truncate()
@@ -139,7 +139,7 @@ class AuditAPI:
             before = rows[-1].id
 
 
-def _safe_cell(value: Any) -> Any:
+def safe_cell(value: Any) -> Any:
     """A cell a spreadsheet will not run: text starting with a formula sign is quoted
     (CSV injection; names and e-mail addresses come from outside)."""
     if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):

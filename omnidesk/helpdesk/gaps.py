@@ -35,21 +35,25 @@ async def unanswered_questions(
     session: AsyncSession,
     *,
     since: dt.datetime,
+    until: dt.datetime | None = None,
     limit: int = 2000,
     ignore: Callable[[str], bool] | None = None,
 ) -> list[AskedQuestion]:
-    """Questions of the newest ``limit`` gap events since ``since``, newest first.
+    """Questions of the newest ``limit`` gap events since ``since`` (and before
+    ``until`` when given), newest first.
 
     One entry per conversation and question: an unsure answer that later escalated is
     one question with two signals. An escalation contributes its ticket's subject;
     ``ignore`` drops texts that are no question (the customer's "agent please").
     """
+    query = select(TimelineEvent).where(
+        TimelineEvent.kind.in_(GAP_EVENT_KINDS), TimelineEvent.created_at >= since
+    )
+    if until is not None:
+        query = query.where(TimelineEvent.created_at < until)
     events = (
         await session.scalars(
-            select(TimelineEvent)
-            .where(TimelineEvent.kind.in_(GAP_EVENT_KINDS), TimelineEvent.created_at >= since)
-            .order_by(TimelineEvent.created_at.desc(), TimelineEvent.id.desc())
-            .limit(limit)
+            query.order_by(TimelineEvent.created_at.desc(), TimelineEvent.id.desc()).limit(limit)
         )
     ).all()
     ticket_ids = [

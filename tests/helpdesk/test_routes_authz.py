@@ -44,6 +44,11 @@ ADMIN_ROUTES = {
     ("POST", "/api/v1/teams"),
     ("PATCH", "/api/v1/teams/{id}"),
     ("DELETE", "/api/v1/teams/{id}"),
+    *(
+        ("GET", f"/api/v1/reports/{name}{suffix}")
+        for name in ("overview", "topics", "teams", "agents", "channels", "labels")
+        for suffix in ("", ".csv")
+    ),
 }
 REFUSED = (401, 403)
 

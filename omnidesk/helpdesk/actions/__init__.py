@@ -58,6 +58,7 @@ from omnidesk.helpdesk.actions.labels import clean_labels, labels_of, set_labels
 from omnidesk.helpdesk.actions.merges import merge_contacts, unmerge_contacts
 from omnidesk.helpdesk.actions.messages import (
     agent_reply,
+    count_message,
     message_dict,
     record_message,
     reply,
@@ -139,6 +140,7 @@ __all__ = [
     "clean_labels",
     "comment_on_rating",
     "conversation_of_thread",
+    "count_message",
     "create_agent",
     "create_api_token",
     "create_calendar",

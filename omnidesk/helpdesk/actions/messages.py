@@ -3,6 +3,7 @@ customer's edits and deletions are in ``revisions``."""
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -36,6 +37,7 @@ async def record_message(
     author_id: int | None = None,
 ) -> Message:
     """Store one message of a conversation and its timeline entry."""
+    now = utcnow()
     message = Message(
         conversation_id=conversation.id,
         author=author,
@@ -45,9 +47,11 @@ async def record_message(
         payload=payload or {},
         external_id=external_id,
         delivery=None if author == Author.CONTACT else DeliveryState.PENDING,
+        created_at=now,
     )
     session.add(message)
-    conversation.updated_at = utcnow()
+    count_message(conversation, author, message.payload, now)
+    conversation.updated_at = now
     if author == Author.CONTACT and conversation.state in HUMAN_OWNED:
         # The oldest customer message a person has not answered yet starts the wait.
         conversation.waiting_since = conversation.waiting_since or conversation.updated_at
@@ -63,6 +67,25 @@ async def record_message(
     )
     emit_message(session, conversation, message)
     return message
+
+
+def count_message(
+    conversation: Conversation, author: str, payload: dict[str, Any], at: dt.datetime
+) -> None:
+    """Keep the conversation's report facts for a message written at ``at``: the count
+    of its author's side, the bot's last answer that cites an article, and the
+    customer's first message after that answer."""
+    if author == Author.CONTACT:
+        conversation.contact_messages = (conversation.contact_messages or 0) + 1
+        if conversation.last_answer_at is not None and conversation.answer_followed_at is None:
+            conversation.answer_followed_at = at
+    elif author == Author.BOT:
+        conversation.bot_messages = (conversation.bot_messages or 0) + 1
+        if payload.get("citations"):
+            conversation.last_answer_at = at
+            conversation.answer_followed_at = None
+    elif author == Author.AGENT:
+        conversation.agent_messages = (conversation.agent_messages or 0) + 1
 
 
 async def reply(

@@ -43,7 +43,10 @@ class ChannelIdentity(Base):
 
 class Conversation(Base):
     __tablename__ = "conversations"
-    __table_args__ = (Index("ix_conversations_state_updated", "state", "updated_at"),)
+    __table_args__ = (
+        Index("ix_conversations_state_updated", "state", "updated_at"),
+        Index("ix_conversations_created_at", "created_at"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     contact_id: Mapped[int] = mapped_column(
@@ -78,6 +81,14 @@ class Conversation(Base):
     last_question: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    # Facts kept as messages are recorded, so reports over a year read conversations, not
+    # every message: how many each side wrote (notes are no messages), when the bot last
+    # answered citing an article, and when the customer first wrote after that answer.
+    contact_messages: Mapped[int] = mapped_column(default=0, server_default="0")
+    bot_messages: Mapped[int] = mapped_column(default=0, server_default="0")
+    agent_messages: Mapped[int] = mapped_column(default=0, server_default="0")
+    last_answer_at: Mapped[dt.datetime | None] = mapped_column()
+    answer_followed_at: Mapped[dt.datetime | None] = mapped_column()
 
     contact: Mapped[Contact] = relationship()
     identity: Mapped[ChannelIdentity] = relationship()
@@ -85,7 +96,10 @@ class Conversation(Base):
 
 class Message(Base):
     __tablename__ = "messages"
-    __table_args__ = (Index("ix_messages_conversation_id_id", "conversation_id", "id"),)
+    __table_args__ = (
+        Index("ix_messages_conversation_id_id", "conversation_id", "id"),
+        Index("ix_messages_author_id", "author_id"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     conversation_id: Mapped[int] = mapped_column(ForeignKey("conversations.id", ondelete="CASCADE"))
@@ -139,7 +153,10 @@ class TimelineEvent(Base):
     """One entry of a contact's unified timeline, across every channel."""
 
     __tablename__ = "timeline_events"
-    __table_args__ = (Index("ix_timeline_contact_created", "contact_id", "created_at"),)
+    __table_args__ = (
+        Index("ix_timeline_contact_created", "contact_id", "created_at"),
+        Index("ix_timeline_kind_created", "kind", "created_at"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     contact_id: Mapped[int] = mapped_column(ForeignKey("contacts.id", ondelete="CASCADE"))

@@ -1,6 +1,6 @@
 /*
  * The settings views, as one unit for main.js: those that run the team (agents, teams,
- * handoff rules, SLA and business hours, the audit log; admins only, and the server refuses agents on
+ * handoff rules, SLA and business hours, the audit log, reports; admins only, and the server refuses agents on
  * every route behind them) and "My account" (everyone). Their names, which page section
  * each shows, and what to load when one opens.
  */
@@ -10,14 +10,15 @@ import * as account from "./account.js";
 import * as agents from "./admin_agents.js";
 import * as audit from "./admin_audit.js";
 import * as calendars from "./admin_calendars.js";
+import * as reports from "./admin_reports.js";
 import * as rules from "./admin_rules.js";
 import * as sla from "./admin_sla.js";
 import * as teams from "./admin_teams.js";
 
-const PARTS = { agents: [agents], teams: [teams], rules: [rules], sla: [sla, calendars], audit: [audit], account: [account] };
+const PARTS = { agents: [agents], teams: [teams], rules: [rules], sla: [sla, calendars], audit: [audit], reports: [reports], account: [account] };
 
 /** The admins' views, as the nav buttons' data-view. */
-export const VIEWS = ["agents", "teams", "rules", "sla", "audit"];
+export const VIEWS = ["agents", "teams", "rules", "sla", "audit", "reports"];
 /** The views everyone signed in may open. */
 export const OPEN_VIEWS = ["account"];
 
