@@ -20,6 +20,7 @@ from omnidesk.helpdesk import (
     PeopleAPI,
     PoliciesAPI,
     SearchAPI,
+    WebhooksAPI,
     live_guard,
 )
 from omnidesk.helpdesk.catalogue import Catalogue
@@ -95,4 +96,5 @@ def create_app(settings: Settings, services: Services | None = None) -> web.Appl
     svc.live.install(app, live_guard())
     app.router.add_routes(SearchAPI(svc.sessionmaker).routes())
     app.router.add_routes(AuditAPI(svc.sessionmaker).routes())
+    app.router.add_routes(WebhooksAPI(svc.sessionmaker, svc.bus).routes())
     return app
