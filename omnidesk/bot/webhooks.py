@@ -108,6 +108,6 @@ class WebhookSender:
         except (aiohttp.InvalidURL, ValueError) as exc:
             return Outcome(False, error=f"bad URL: {exc}", permanent=True)
         except TimeoutError:
-            return Outcome(False, error=f"no answer within {self._timeout.total:.0f} s")
+            return Outcome(False, error=f"no answer within {self._timeout.total:g} s")
         except (aiohttp.ClientError, OSError, asyncio.IncompleteReadError) as exc:
             return Outcome(False, error=f"{type(exc).__name__}: {exc}")
