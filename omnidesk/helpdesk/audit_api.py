@@ -23,7 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from omnidesk.helpdesk.http import HTTPJSONError, admin_only
 from omnidesk.helpdesk.models import AuditEntry
-from omnidesk.helpdesk.work_http import datetime_field, query_int
+from omnidesk.helpdesk.work_http import datetime_field, page_limit, query_int
 
 BASE = "/api/v1/admin/audit"
 PAGE = 50
@@ -85,10 +85,7 @@ class AuditAPI:
         ]
 
     async def list_entries(self, request: web.Request) -> web.Response:
-        limit = query_int(request, "limit")
-        limit = PAGE if limit is None else limit
-        if not 1 <= limit <= MAX_PAGE:
-            raise HTTPJSONError(400, "invalid", f"'limit' must be 1 to {MAX_PAGE}")
+        limit = page_limit(request, PAGE, MAX_PAGE)
         query = filtered(request)
         if (before_id := query_int(request, "before_id")) is not None:
             query = query.where(AuditEntry.id < before_id)

@@ -26,7 +26,7 @@ from omnidesk.helpdesk.actions.base import iso
 from omnidesk.helpdesk.events import EventBus, unit_of_work
 from omnidesk.helpdesk.http import HTTPJSONError, actor_of, admin_only, read_json
 from omnidesk.helpdesk.models import Webhook, WebhookDelivery
-from omnidesk.helpdesk.work_http import query_int
+from omnidesk.helpdesk.work_http import page_limit, query_int
 
 BASE = "/api/v1/admin/webhooks"
 ID = r"{id:\d{1,9}}"
@@ -190,10 +190,7 @@ class WebhooksAPI:
         return web.json_response(body, status=202)
 
     async def deliveries(self, request: web.Request) -> web.Response:
-        limit = query_int(request, "limit")
-        limit = PAGE if limit is None else limit
-        if not 1 <= limit <= MAX_PAGE:
-            raise bad(f"'limit' must be 1 to {MAX_PAGE}")
+        limit = page_limit(request, PAGE, MAX_PAGE)
         before_id = query_int(request, "before_id")
         async with self._sessionmaker() as session:
             webhook = await _webhook(session, request)

@@ -82,6 +82,16 @@ def query_int(request: web.Request, name: str) -> int | None:
     return int(raw)
 
 
+def page_limit(request: web.Request, default: int, most: int) -> int:
+    """The ``limit`` query parameter of a paged list: ``default`` when absent, 1 to
+    ``most`` else (400 otherwise)."""
+    limit = query_int(request, "limit")
+    limit = default if limit is None else limit
+    if not 1 <= limit <= most:
+        raise HTTPJSONError(400, "invalid", f"'limit' must be 1 to {most}")
+    return limit
+
+
 def datetime_field(data: dict[str, Any], name: str) -> dt.datetime | None:
     """An ISO 8601 date-time with a time zone, or None when absent."""
     value = data.get(name)

@@ -38,6 +38,18 @@ async def add_webhook(db: Database, events: list[str], *, active: bool = True) -
         return webhook.id
 
 
+def recording_bus() -> tuple[EventBus, list[Event]]:
+    """An in-process bus and the events it published, in order."""
+    bus = EventBus()
+    seen: list[Event] = []
+
+    async def record(event: Event) -> None:
+        seen.append(event)
+
+    bus.subscribe(record)
+    return bus, seen
+
+
 async def deliveries(db: Database) -> list[WebhookDelivery]:
     async with db.sessionmaker() as session:
         return list(await session.scalars(select(WebhookDelivery).order_by(WebhookDelivery.id)))
@@ -118,13 +130,7 @@ async def test_each_action_queues_its_event(db: Database) -> None:
 
 async def test_a_rolled_back_action_queues_nothing(db: Database) -> None:
     await add_webhook(db, ["contact.created", "conversation.created"])
-    bus = EventBus()
-    seen: list[Event] = []
-
-    async def record(event: Event) -> None:
-        seen.append(event)
-
-    bus.subscribe(record)
+    bus, seen = recording_bus()
     with pytest.raises(RuntimeError):
         async with unit_of_work(db.sessionmaker, bus) as session:
             identity = await actions.resolve_identity(session, "webchat", "v-2")
@@ -152,13 +158,7 @@ async def test_only_active_webhooks_subscribed_to_the_event_get_it(db: Database)
 
 
 async def test_no_webhook_costs_no_row_and_no_event(db: Database) -> None:
-    bus = EventBus()
-    seen: list[Event] = []
-
-    async def record(event: Event) -> None:
-        seen.append(event)
-
-    bus.subscribe(record)
+    bus, seen = recording_bus()
     async with unit_of_work(db.sessionmaker, bus) as session:
         identity = await actions.resolve_identity(session, "webchat", "v-3")
         await actions.current_conversation(session, identity)

@@ -4,48 +4,20 @@ deliveries list pages newest first; every change is in the audit log."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from typing import Any
 
-import pytest
 from aiohttp.test_utils import TestClient
 from sqlalchemy import select, update
 
-from omnidesk.bot.app import SERVICES, create_app
-from omnidesk.config import Settings
+from omnidesk.bot.app import SERVICES
 from omnidesk.helpdesk.models import AuditEntry, WebhookDelivery
-from tests.accounts import client_bearer
+from tests.helpdesk import test_policies_api as admin_api_tests
 
-AUTH: dict[str, dict[str, str]] = {}
+# The signed-in test client (a pytest fixture) and call helper of the other admin API's
+# tests: an admin's and an agent's token in AUTH.
+AUTH, call, client = admin_api_tests.AUTH, admin_api_tests.call, admin_api_tests.client
 BASE = "/api/v1/admin/webhooks"
 GOOD = {"url": "https://hooks.example.com/omnidesk?k=1", "events": ["conversation.resolved"]}
-
-
-@pytest.fixture
-async def client(
-    aiohttp_client: Any, settings: Settings, db: object
-) -> AsyncIterator[TestClient[Any, Any]]:
-    client = await aiohttp_client(create_app(settings))
-    AUTH["admin"] = await client_bearer(client, "admin")
-    AUTH["agent"] = await client_bearer(client, "agent")
-    yield client
-
-
-async def call(
-    client: TestClient[Any, Any],
-    method: str,
-    path: str,
-    body: Any = None,
-    *,
-    status: int = 200,
-    headers: dict[str, str] | None = None,
-) -> Any:
-    response = await client.request(
-        method, path, json=body, headers=AUTH["admin"] if headers is None else headers
-    )
-    data = await response.json()
-    assert response.status == status, data
-    return data
 
 
 # Every route, with ids that name nothing: the role is checked before the record.
