@@ -26,7 +26,7 @@ from omnidesk.helpdesk.actions.base import iso
 from omnidesk.helpdesk.events import EventBus, unit_of_work
 from omnidesk.helpdesk.http import HTTPJSONError, actor_of, admin_only, read_json
 from omnidesk.helpdesk.models import Webhook, WebhookDelivery
-from omnidesk.helpdesk.work_http import page_limit, query_int
+from omnidesk.helpdesk.work_http import newest_page
 
 BASE = "/api/v1/admin/webhooks"
 ID = r"{id:\d{1,9}}"
@@ -190,8 +190,6 @@ class WebhooksAPI:
         return web.json_response(body, status=202)
 
     async def deliveries(self, request: web.Request) -> web.Response:
-        limit = page_limit(request, PAGE, MAX_PAGE)
-        before_id = query_int(request, "before_id")
         async with self._sessionmaker() as session:
             webhook = await _webhook(session, request)
             query = (
@@ -199,16 +197,11 @@ class WebhooksAPI:
                 .where(WebhookDelivery.webhook_id == webhook.id)
                 .order_by(WebhookDelivery.id.desc())
             )
-            if before_id is not None:
-                query = query.where(WebhookDelivery.id < before_id)
-            rows = list(await session.scalars(query.limit(limit + 1)))
-        more = len(rows) > limit
-        rows = rows[:limit]
+            rows, next_before_id = await newest_page(
+                session, request, query, WebhookDelivery.id, default=PAGE, most=MAX_PAGE
+            )
         return web.json_response(
-            {
-                "deliveries": [delivery_dict(d) for d in rows],
-                "next_before_id": rows[-1].id if more else None,
-            }
+            {"deliveries": [delivery_dict(d) for d in rows], "next_before_id": next_before_id}
         )
 
     async def retry(self, request: web.Request) -> web.Response:
