@@ -20,6 +20,7 @@ from omnidesk.helpdesk import (
     PeopleAPI,
     PoliciesAPI,
     SearchAPI,
+    WebhooksAPI,
     live_guard,
 )
 from omnidesk.helpdesk.catalogue import Catalogue
@@ -104,4 +105,5 @@ def create_app(settings: Settings, services: Services | None = None) -> web.Appl
         not_a_question=asks_for_human,
     )
     app.router.add_routes(reports.routes())
+    app.router.add_routes(WebhooksAPI(svc.sessionmaker, svc.bus).routes())
     return app

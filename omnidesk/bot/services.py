@@ -176,7 +176,7 @@ class Services:
 
     async def _on_event(self, event: Event) -> None:
         data = event.data
-        if event.kind == "outbox":
+        if event.kind in ("outbox", "webhook"):
             self.outbox.wake()
         elif event.kind == "inbox" and event.remote:
             self.inbox.wake()

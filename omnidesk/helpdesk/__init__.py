@@ -37,6 +37,7 @@ from omnidesk.helpdesk.models import (
 from omnidesk.helpdesk.people_api import PeopleAPI
 from omnidesk.helpdesk.policies_api import PoliciesAPI
 from omnidesk.helpdesk.search_api import SearchAPI
+from omnidesk.helpdesk.webhooks_api import WebhooksAPI
 
 __all__ = [
     "HUMAN_OWNED",
@@ -73,6 +74,7 @@ __all__ = [
     "Ticket",
     "TicketState",
     "TimelineEvent",
+    "WebhooksAPI",
     "actions",
     "actor_of",
     "admin_only",

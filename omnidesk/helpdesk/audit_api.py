@@ -23,7 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from omnidesk.helpdesk.http import HTTPJSONError, admin_only
 from omnidesk.helpdesk.models import AuditEntry
-from omnidesk.helpdesk.work_http import datetime_field, query_int
+from omnidesk.helpdesk.work_http import datetime_field, newest_page, query_int
 
 BASE = "/api/v1/admin/audit"
 PAGE = 50
@@ -85,22 +85,13 @@ class AuditAPI:
         ]
 
     async def list_entries(self, request: web.Request) -> web.Response:
-        limit = query_int(request, "limit")
-        limit = PAGE if limit is None else limit
-        if not 1 <= limit <= MAX_PAGE:
-            raise HTTPJSONError(400, "invalid", f"'limit' must be 1 to {MAX_PAGE}")
         query = filtered(request)
-        if (before_id := query_int(request, "before_id")) is not None:
-            query = query.where(AuditEntry.id < before_id)
         async with self._sessionmaker() as session:
-            rows = list(await session.scalars(query.limit(limit + 1)))
-        more = len(rows) > limit
-        rows = rows[:limit]
+            rows, next_before_id = await newest_page(
+                session, request, query, AuditEntry.id, default=PAGE, most=MAX_PAGE
+            )
         return web.json_response(
-            {
-                "entries": [entry_dict(row) for row in rows],
-                "next_before_id": rows[-1].id if more else None,
-            }
+            {"entries": [entry_dict(row) for row in rows], "next_before_id": next_before_id}
         )
 
     async def export_csv(self, request: web.Request) -> web.StreamResponse:

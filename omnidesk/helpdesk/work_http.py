@@ -9,7 +9,9 @@ from contextlib import contextmanager
 from typing import Any
 
 from aiohttp import web
+from sqlalchemy import Select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.orm import InstrumentedAttribute
 
 from omnidesk.db import MAX_ID
 from omnidesk.helpdesk.actions import ActionError
@@ -80,6 +82,37 @@ def query_int(request: web.Request, name: str) -> int | None:
     if not (raw.isascii() and raw.isdigit()) or len(raw) > 10 or int(raw) > MAX_ID:
         raise HTTPJSONError(400, "invalid", f"'{name}' must be a non-negative integer")
     return int(raw)
+
+
+def page_limit(request: web.Request, default: int, most: int) -> int:
+    """The ``limit`` query parameter of a paged list: ``default`` when absent, 1 to
+    ``most`` else (400 otherwise)."""
+    limit = query_int(request, "limit")
+    limit = default if limit is None else limit
+    if not 1 <= limit <= most:
+        raise HTTPJSONError(400, "invalid", f"'limit' must be 1 to {most}")
+    return limit
+
+
+async def newest_page(
+    session: AsyncSession,
+    request: web.Request,
+    query: Select[Any],
+    id_column: InstrumentedAttribute[int],
+    *,
+    default: int,
+    most: int,
+) -> tuple[list[Any], int | None]:
+    """One page of ``query`` (newest first by ``id_column``) as the request's ``limit``
+    and ``before_id`` ask: its rows and the ``before_id`` of the next page (None at the
+    end)."""
+    limit = page_limit(request, default, most)
+    if (before_id := query_int(request, "before_id")) is not None:
+        query = query.where(id_column < before_id)
+    rows = list(await session.scalars(query.limit(limit + 1)))
+    more = len(rows) > limit
+    rows = rows[:limit]
+    return rows, (rows[-1].id if more else None)
 
 
 def datetime_field(data: dict[str, Any], name: str) -> dt.datetime | None:

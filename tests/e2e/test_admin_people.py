@@ -36,7 +36,7 @@ if TYPE_CHECKING:
 
 pytestmark = pytest.mark.e2e
 
-ADMIN_VIEWS = ("agents", "teams", "rules", "sla", "audit", "reports")
+ADMIN_VIEWS = ("agents", "teams", "rules", "sla", "audit", "reports", "webhooks")
 
 
 def accept_dialogs(page: Page) -> None:
@@ -296,6 +296,8 @@ async def test_agent_sees_no_admin_views_and_is_refused(server: Server, browser:
         ("GET", "/api/v1/admin/audit.csv", None),
         ("GET", "/api/v1/reports/overview", None),
         ("GET", "/api/v1/reports/agents.csv", None),
+        ("GET", "/api/v1/admin/webhooks", None),
+        ("POST", "/api/v1/admin/webhooks", {"url": "http://127.0.0.1/", "events": ["ping"]}),
         ("POST", "/api/v1/agents", {"email": "x@e2e.test", "password": "long-enough-1"}),
         ("PATCH", "/api/v1/agents/1", {"role": "admin"}),
         ("POST", "/api/v1/teams", {"name": "Sneaky"}),

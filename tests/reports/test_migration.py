@@ -22,7 +22,7 @@ async def old_engine(db_url: str) -> AsyncIterator[AsyncEngine]:
     if not is_sqlite(db_url):
         await reset_postgres(db_url)
     engine = create_engine(db_url)
-    await upgrade(engine, "0020")
+    await upgrade(engine, "0021")  # the revision before 0022
     yield engine
     await engine.dispose()
 

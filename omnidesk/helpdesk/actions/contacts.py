@@ -7,6 +7,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from omnidesk.helpdesk.actions.base import add_timeline
+from omnidesk.helpdesk.actions.webhooks import contact_data, queue_webhook_event
 from omnidesk.helpdesk.models import ChannelIdentity, Contact
 
 
@@ -36,6 +37,7 @@ async def resolve_identity(
             known.email = email.lower()
         return identity
     contact: Contact | None = None
+    created = False
     if email:
         contact = await session.scalar(
             select(Contact).where(Contact.email == email.lower()).order_by(Contact.id).limit(1)
@@ -45,12 +47,17 @@ async def resolve_identity(
         session.add(contact)
         await session.flush()
         add_timeline(session, contact.id, "contact_created", channel=channel)
+        created = True
     identity = ChannelIdentity(
         contact_id=contact.id, channel=channel, external_id=external_id, display_name=name
     )
     session.add(identity)
     await session.flush()
     add_timeline(session, contact.id, "identity_added", channel=channel, external_id=external_id)
+    if created:
+        await queue_webhook_event(
+            session, "contact.created", {"contact": contact_data(contact), "channel": channel}
+        )
     return identity
 
 

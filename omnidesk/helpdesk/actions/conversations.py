@@ -8,8 +8,9 @@ from sqlalchemy import Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from omnidesk.db import utcnow
-from omnidesk.helpdesk.actions.base import ActionError, add_timeline, conversation_changed
+from omnidesk.helpdesk.actions.base import ActionError, add_timeline, conversation_changed, iso
 from omnidesk.helpdesk.actions.tickets import open_ticket, open_ticket_for
+from omnidesk.helpdesk.actions.webhooks import conversation_data, queue_webhook_event
 from omnidesk.helpdesk.actor import SYSTEM, Actor
 from omnidesk.helpdesk.events import emit
 from omnidesk.helpdesk.models import (
@@ -89,6 +90,9 @@ async def current_conversation(
         conversation.id,
         channel=identity.channel,
     )
+    await queue_webhook_event(
+        session, "conversation.created", {"conversation": conversation_data(conversation)}
+    )
     return conversation
 
 
@@ -134,7 +138,8 @@ async def escalate(
     conversation.priority = ticket.priority
     if team_id is not None:
         conversation.team_id = ticket.team_id = team_id
-    if conversation.state not in (ConversationState.QUEUED, ConversationState.ASSIGNED):
+    handed_off = conversation.state not in (ConversationState.QUEUED, ConversationState.ASSIGNED)
+    if handed_off:
         conversation.state = ConversationState.QUEUED
         add_timeline(
             session,
@@ -159,6 +164,17 @@ async def escalate(
         priority=conversation.priority,
         team_id=conversation.team_id,
     )
+    if handed_off:
+        await queue_webhook_event(
+            session,
+            "conversation.handed_off",
+            {
+                "conversation": conversation_data(conversation),
+                "ticket_id": ticket.id,
+                "reason": reason,
+                "rule_id": rule_id,
+            },
+        )
     return ticket
 
 
@@ -201,6 +217,17 @@ async def assign(
         by=actor,
     )
     conversation_changed(session, conversation)
+    # Unassigning is an assignment too (to nobody): an integrator mirroring who owns
+    # the conversation must hear of it.
+    await queue_webhook_event(
+        session,
+        "conversation.assigned",
+        {
+            "conversation": conversation_data(conversation),
+            "ticket_id": ticket.id,
+            "by_id": actor.agent_id,
+        },
+    )
 
 
 async def resolve(
@@ -229,6 +256,16 @@ async def resolve(
         by=by,
     )
     emit(session, "conversation", conversation_id=conversation.id, state=conversation.state)
+    await queue_webhook_event(
+        session,
+        "conversation.resolved",
+        {
+            "conversation": conversation_data(conversation),
+            "ticket_id": ticket.id if ticket else None,
+            "resolved_at": iso(now),
+            "by_id": by.agent_id,
+        },
+    )
     if notify:
         await ask_for_rating(session, conversation, ticket)
 

@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from omnidesk.db import utcnow
 from omnidesk.helpdesk.actions.base import ActionError, add_timeline, iso
 from omnidesk.helpdesk.actions.messages import reply
+from omnidesk.helpdesk.actions.webhooks import queue_webhook_event
 from omnidesk.helpdesk.catalogue import CSAT_SCORES, catalogue_of, csat_payload
 from omnidesk.helpdesk.events import emit
 from omnidesk.helpdesk.models import (
@@ -81,6 +82,19 @@ async def rate(session: AsyncSession, ticket: Ticket, score: int, *, via: str) -
     ticket.csat_score = score
     ticket.csat_at = utcnow()
     await _record(session, ticket, via=via)
+    # The score only: a comment is the customer's words and never leaves in a webhook.
+    await queue_webhook_event(
+        session,
+        "conversation.rated",
+        {
+            "conversation_id": ticket.conversation_id,
+            "contact_id": ticket.contact_id,
+            "ticket_id": ticket.id,
+            "score": score,
+            "via": via,
+            "rated_at": iso(ticket.csat_at),
+        },
+    )
 
 
 async def comment_on_rating(session: AsyncSession, ticket: Ticket, comment: str) -> None:

@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from omnidesk.db import utcnow
 from omnidesk.helpdesk.actions.base import ActionError, add_timeline, iso
+from omnidesk.helpdesk.actions.webhooks import contact_data, queue_webhook_event
 from omnidesk.helpdesk.actor import Actor
 from omnidesk.helpdesk.events import emit
 from omnidesk.helpdesk.models import ChannelIdentity, Contact, Conversation, Ticket, TimelineEvent
@@ -71,6 +72,16 @@ async def merge_contacts(
     await session.execute(delete(Contact).where(Contact.id == other_id))
     await session.flush()
     emit(session, "contact", contact_id=keep.id, merged_contact_id=other_id)
+    await queue_webhook_event(
+        session,
+        "contact.merged",
+        {
+            "contact": contact_data(keep),
+            "merged_contact_id": other_id,
+            "moved_conversation_ids": moved["conversations"],
+            "by_id": actor.agent_id,
+        },
+    )
     return event
 
 

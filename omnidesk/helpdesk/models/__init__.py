@@ -1,5 +1,5 @@
 """Every helpdesk table, split by domain: the customer's side, the message transport,
-the people, their work, the policies admins configure, and the audit log."""
+the people, their work, the policies admins configure, the audit log and outbound webhooks."""
 
 from omnidesk.helpdesk.models.audit import AuditEntry
 from omnidesk.helpdesk.models.conversations import (
@@ -33,6 +33,7 @@ from omnidesk.helpdesk.models.people import (
 )
 from omnidesk.helpdesk.models.policies import BusinessCalendar, EscalationRule, SlaPolicy
 from omnidesk.helpdesk.models.transport import InboxItem, OutboxItem
+from omnidesk.helpdesk.models.webhooks import Webhook, WebhookDelivery
 from omnidesk.helpdesk.models.work import (
     AgentThread,
     CannedResponse,
@@ -74,4 +75,6 @@ __all__ = [
     "Ticket",
     "TicketState",
     "TimelineEvent",
+    "Webhook",
+    "WebhookDelivery",
 ]

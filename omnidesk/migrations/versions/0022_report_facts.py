@@ -2,7 +2,7 @@
 customer's next message) and the indexes reports read by
 
 Revision ID: 0022
-Revises: 0020
+Revises: 0021
 Create Date: 2026-12-01 06:00:00
 """
 
@@ -14,7 +14,7 @@ from alembic import op
 import omnidesk.db
 
 revision = "0022"
-down_revision = "0020"
+down_revision = "0021"
 branch_labels = None
 depends_on = None
 

@@ -1,7 +1,8 @@
 /*
  * The settings views, as one unit for main.js: those that run the team (agents, teams,
- * handoff rules, SLA and business hours, the audit log, reports; admins only, and the server refuses agents on
- * every route behind them) and "My account" (everyone). Their names, which page section
+ * handoff rules, SLA and business hours, the audit log, reports, webhooks; admins only,
+ * and the server refuses agents on every route behind them) and "My account" (everyone).
+ * Their names, which page section
  * each shows, and what to load when one opens.
  */
 import { report } from "./api.js";
@@ -14,11 +15,21 @@ import * as reports from "./admin_reports.js";
 import * as rules from "./admin_rules.js";
 import * as sla from "./admin_sla.js";
 import * as teams from "./admin_teams.js";
+import * as webhooks from "./admin_webhooks.js";
 
-const PARTS = { agents: [agents], teams: [teams], rules: [rules], sla: [sla, calendars], audit: [audit], reports: [reports], account: [account] };
+const PARTS = {
+  agents: [agents],
+  teams: [teams],
+  rules: [rules],
+  sla: [sla, calendars],
+  audit: [audit],
+  reports: [reports],
+  webhooks: [webhooks],
+  account: [account],
+};
 
 /** The admins' views, as the nav buttons' data-view. */
-export const VIEWS = ["agents", "teams", "rules", "sla", "audit", "reports"];
+export const VIEWS = ["agents", "teams", "rules", "sla", "audit", "reports", "webhooks"];
 /** The views everyone signed in may open. */
 export const OPEN_VIEWS = ["account"];
 

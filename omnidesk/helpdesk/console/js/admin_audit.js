@@ -19,6 +19,7 @@ const KINDS = [
   ["sla.", "SLA"],
   ["calendar.", "Calendars"],
   ["canned.", "Canned replies"],
+  ["webhook.", "Webhooks"],
 ];
 
 const ui = {
