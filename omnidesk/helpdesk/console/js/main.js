@@ -120,17 +120,19 @@ function showLogin() {
 async function signedIn(agent) {
   ui.login.hidden = true;
   ui.logout.hidden = false;
-  ui.account.hidden = false;
   ui.agentLabel.hidden = false;
   ui.agentName.value = agent.name || "";
   ui.agentName.readOnly = true; // the account's own name
-  ui.nav.hidden = agent.role !== "admin";
   await loadDirectory();
   composer.loadCanned().catch(api.report);
   notify.loadBell().catch(api.report);
   live.start();
   const saved = storageGet("sessionStorage", VIEW_KEY);
   showView(VIEWS.includes(saved) ? saved : "conversations");
+  // The ways to other views appear once the first one is shown: a click made while the
+  // directory loaded would otherwise be undone by the first view.
+  ui.account.hidden = false;
+  ui.nav.hidden = agent.role !== "admin";
 }
 
 /** Agents and teams for the filters and the assign menu (again when an admin changes them). */
