@@ -17,6 +17,7 @@ from omnidesk.bot.migrate import upgrade
 from omnidesk.bot.outbox import OutboxDispatcher
 from omnidesk.bot.router import Router
 from omnidesk.bot.sweeper import Sweeper
+from omnidesk.bot.webhooks import WebhookSender
 from omnidesk.channels import Channel, InboundMessage, InboundResult, OutboundMessage
 from omnidesk.channels.registry import platform_channels
 from omnidesk.channels.slack import SlackChannel
@@ -85,7 +86,12 @@ class Services:
         self.router = Router(self.kb, self.rules, self.sessionmaker, settings.escalation)
         self.inbox = Inbox(self.sessionmaker, self.bus, self.router, settings.inbox_workers)
         self.channels = {}
-        self.outbox = OutboxDispatcher(self.sessionmaker, self.channels, self.bus)
+        self.outbox = OutboxDispatcher(
+            self.sessionmaker,
+            self.channels,
+            self.bus,
+            WebhookSender(allow_private=settings.webhooks.allow_private_targets),
+        )
         self.webchat = WebchatChannel(
             settings.webchat,
             VisitorTokens(

@@ -4,19 +4,29 @@ once with a timeout, and the answer sorted into sent, try again later, or failed
 The receiver checks ``X-Omnidesk-Signature: v1=<hex>``, the HMAC-SHA256 with the secret
 of ``f"{timestamp}.{body}"`` (``X-Omnidesk-Timestamp``, unix seconds; the raw body), and
 may refuse an old timestamp. ``X-Omnidesk-Delivery`` is the same on every retry of one
-delivery, so a receiver can drop what it already has."""
+delivery, so a receiver can drop what it already has.
+
+Unless ``webhooks.allow_private_targets`` is set, a delivery only ever reaches public
+addresses: an admin's URL (or a DNS name changed after it was saved) cannot make the
+service call itself, its database or the cloud's metadata address. The check is made on
+the addresses the connection really uses, not on the name alone."""
 
 from __future__ import annotations
 
 import asyncio
 import hashlib
 import hmac
+import ipaddress
 import json
+import socket
 import time
 from dataclasses import dataclass
 from typing import Any
 
 import aiohttp
+from aiohttp.abc import AbstractResolver, ResolveResult
+from aiohttp.resolver import ThreadedResolver
+from yarl import URL
 
 from omnidesk.untrusted import clean_text
 
@@ -73,12 +83,59 @@ def judge(status: int, snippet: str, retry_after: str | None) -> Outcome:
     return Outcome(False, status, error, permanent=True)
 
 
+class PrivateTarget(OSError):
+    """A webhook URL that leads to this host or a private network."""
+
+
+def is_public(address: str) -> bool:
+    """Whether an IP address is on the public internet (not loopback, private, link-local,
+    shared, reserved or multicast; an IPv4 address mapped into IPv6 counts as itself)."""
+    ip = ipaddress.ip_address(address.split("%", 1)[0])
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+        ip = ip.ipv4_mapped
+    return ip.is_global and not ip.is_multicast
+
+
+class PublicResolver(AbstractResolver):
+    """Name lookups that hand the connector public addresses only."""
+
+    def __init__(self) -> None:
+        self._inner = ThreadedResolver()
+
+    async def resolve(
+        self, host: str, port: int = 0, family: socket.AddressFamily = socket.AF_INET
+    ) -> list[ResolveResult]:
+        found = await self._inner.resolve(host, port, family)
+        public = [result for result in found if is_public(result["host"])]
+        if not public:
+            raise PrivateTarget(f"{host} leads to a private address")
+        return public
+
+    async def close(self) -> None:
+        await self._inner.close()
+
+
+REFUSED_PRIVATE = (
+    "refused: the URL leads to this host or a private network "
+    "(set webhooks.allow_private_targets to allow it)"
+)
+
+
+def _literal_private(url: str) -> bool:
+    host = URL(url).host or ""
+    try:
+        return not is_public(host.strip("[]"))
+    except ValueError:
+        return False  # a name: the resolver judges what it leads to
+
+
 class WebhookSender:
     """POSTs deliveries with one shared HTTP client (made on first use)."""
 
-    def __init__(self, timeout: float = TIMEOUT_SECONDS) -> None:
+    def __init__(self, timeout: float = TIMEOUT_SECONDS, *, allow_private: bool = False) -> None:
         self._timeout = aiohttp.ClientTimeout(total=timeout)
         self._client: aiohttp.ClientSession | None = None
+        self._allow_private = allow_private
 
     async def close(self) -> None:
         if self._client is not None:
@@ -96,8 +153,13 @@ class WebhookSender:
             "X-Omnidesk-Timestamp": str(timestamp),
             "X-Omnidesk-Signature": signature(secret, timestamp, body),
         }
+        if not self._allow_private and _literal_private(url):
+            return Outcome(False, error=REFUSED_PRIVATE, permanent=True)
         if self._client is None:
-            self._client = aiohttp.ClientSession(timeout=self._timeout)
+            connector = (
+                None if self._allow_private else aiohttp.TCPConnector(resolver=PublicResolver())
+            )
+            self._client = aiohttp.ClientSession(timeout=self._timeout, connector=connector)
         try:
             async with self._client.post(
                 url, data=body, headers=headers, allow_redirects=False
@@ -107,6 +169,10 @@ class WebhookSender:
                 return judge(response.status, snippet, response.headers.get("Retry-After"))
         except (aiohttp.InvalidURL, ValueError) as exc:
             return Outcome(False, error=f"bad URL: {exc}", permanent=True)
+        except aiohttp.ClientConnectorError as exc:
+            if isinstance(exc.os_error, PrivateTarget):
+                return Outcome(False, error=REFUSED_PRIVATE, permanent=True)
+            return Outcome(False, error=f"{type(exc).__name__}: {exc}")
         except TimeoutError:
             return Outcome(False, error=f"no answer within {self._timeout.total:g} s")
         except (aiohttp.ClientError, OSError, asyncio.IncompleteReadError) as exc:

@@ -16,6 +16,7 @@ from omnidesk.config.settings import (
     SlaTarget,
     TelegramSettings,
     WebchatSettings,
+    WebhookSettings,
     load_settings,
     read_or_create_secret,
 )
@@ -36,6 +37,7 @@ __all__ = [
     "SlackSettings",
     "TelegramSettings",
     "WebchatSettings",
+    "WebhookSettings",
     "load_settings",
     "read_or_create_secret",
 ]

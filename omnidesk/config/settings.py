@@ -322,6 +322,16 @@ class TelegramSettings(BaseModel):
         return self.mode == "polling" or self.webhook_secret is not None
 
 
+class WebhookSettings(BaseModel):
+    """Outbound webhooks (the endpoints themselves are kept in the database)."""
+
+    allow_private_targets: bool = Field(
+        False,
+        description="let webhooks reach loopback and private addresses (a receiver on "
+        "this host or network); off, only public addresses are called",
+    )
+
+
 class Settings(BaseSettings):
     """All of omnidesk's settings."""
 
@@ -362,6 +372,7 @@ class Settings(BaseSettings):
     email: EmailSettings = EmailSettings()
     slack: SlackSettings = SlackSettings()
     telegram: TelegramSettings = TelegramSettings()
+    webhooks: WebhookSettings = WebhookSettings()
 
     @field_validator("data_dir")
     @classmethod

@@ -20,7 +20,13 @@ from aiohttp.test_utils import TestServer
 from sqlalchemy import select, update
 
 from omnidesk.bot.outbox import BATCH, MAX_ATTEMPTS, OutboxDispatcher
-from omnidesk.bot.webhooks import MAX_RESPONSE_BYTES, WebhookSender, verify
+from omnidesk.bot.webhooks import (
+    MAX_RESPONSE_BYTES,
+    TIMEOUT_SECONDS,
+    WebhookSender,
+    is_public,
+    verify,
+)
 from omnidesk.db import utcnow
 from omnidesk.helpdesk import Actor, actions, unit_of_work
 from omnidesk.helpdesk.models import AgentRole, Webhook, WebhookDelivery
@@ -60,6 +66,10 @@ class Receiver:
         return self.answers.pop(0)() if self.answers else web.Response(text="ok")
 
 
+def LOOPBACK_OK(timeout: float = TIMEOUT_SECONDS) -> WebhookSender:
+    return WebhookSender(timeout, allow_private=True)
+
+
 @pytest.fixture
 async def receiver() -> Any:
     hook = Receiver()
@@ -75,7 +85,8 @@ async def receiver() -> Any:
 
 @pytest.fixture
 async def dispatcher(db: Database) -> Any:
-    outbox = OutboxDispatcher(db.sessionmaker, {})
+    # The receiver is on loopback, which a real install refuses (see the tests below).
+    outbox = OutboxDispatcher(db.sessionmaker, {}, webhooks=LOOPBACK_OK())
     yield outbox
     await outbox.stop()
 
@@ -214,7 +225,7 @@ async def test_retry_after_and_the_last_attempt(
 async def test_no_answer_or_no_server_is_retried(
     db: Database, receiver: Receiver, unused_tcp_port: int
 ) -> None:
-    dispatcher = OutboxDispatcher(db.sessionmaker, {}, webhooks=WebhookSender(timeout=0.3))
+    dispatcher = OutboxDispatcher(db.sessionmaker, {}, webhooks=LOOPBACK_OK(timeout=0.3))
     slow = await add_webhook(db, receiver.url)  # type: ignore[attr-defined]
     receiver.secret, receiver.delay = slow.secret, 2.0
     await add_webhook(db, f"http://127.0.0.1:{unused_tcp_port}/nobody-listens")
@@ -239,8 +250,8 @@ async def test_two_dispatchers_never_send_a_delivery_twice(
     async with unit_of_work(db.sessionmaker) as session:
         for _ in range(total):
             await actions.ping_webhook(session, webhook, ADMIN)
-    first = OutboxDispatcher(db.sessionmaker, {})
-    second = OutboxDispatcher(db.sessionmaker, {})
+    first = OutboxDispatcher(db.sessionmaker, {}, webhooks=LOOPBACK_OK())
+    second = OutboxDispatcher(db.sessionmaker, {}, webhooks=LOOPBACK_OK())
     try:
         counts = await asyncio.gather(
             *(d.dispatch_webhooks() for d in (first, second, first, second))
@@ -252,3 +263,55 @@ async def test_two_dispatchers_never_send_a_delivery_twice(
     sent = [g["headers"]["X-Omnidesk-Delivery"] for g in receiver.got]
     assert len(sent) == len(set(sent)) == total
     assert {(r.state, r.attempts) for r in await rows(db)} == {("sent", 1)}
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://127.0.0.1:9/hook",
+        "http://[::1]:9/hook",
+        "http://10.1.2.3/hook",
+        "http://169.254.169.254/latest/meta-data/",
+        "http://[::ffff:127.0.0.1]/hook",
+        "http://localhost:9/hook",
+    ],
+)
+async def test_private_targets_are_refused_for_good(url: str) -> None:
+    sender = WebhookSender()  # the default of a real install
+    try:
+        outcome = await sender.send(url, "whsec_x", {"id": "d-1", "event": "ping"})
+    finally:
+        await sender.close()
+    assert not outcome.ok and outcome.permanent
+    assert outcome.error is not None and "private" in outcome.error
+
+
+async def test_a_name_that_leads_to_loopback_never_reaches_the_receiver(
+    receiver: Receiver,
+) -> None:
+    sender = WebhookSender()
+    by_name = receiver.url.replace("127.0.0.1", "localhost")
+    try:
+        outcome = await sender.send(by_name, "whsec_x", {"id": "d-1", "event": "ping"})
+    finally:
+        await sender.close()
+    assert outcome.permanent and receiver.got == [] and receiver.refused == 0
+
+
+def test_which_addresses_are_public() -> None:
+    assert is_public("93.184.215.14") and is_public("2606:2800:21f:cb07:6820:80da:af6b:8b2c")
+    for address in (
+        "127.0.0.1",
+        "10.0.0.1",
+        "192.168.1.1",
+        "172.16.0.1",
+        "100.64.0.1",
+        "169.254.169.254",
+        "::1",
+        "fe80::1%eth0",
+        "fc00::1",
+        "0.0.0.0",
+        "224.0.0.1",
+        "::ffff:10.0.0.1",
+    ):
+        assert not is_public(address), address

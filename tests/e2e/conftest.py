@@ -159,6 +159,7 @@ def _service_env(data_dir: Path) -> dict[str, str]:
     # treat the whole suite as one flooding office.
     env["OMNIDESK_WEBCHAT__MESSAGES_PER_ADDRESS_PER_MINUTE"] = "1000000"
     env["OMNIDESK_WEBCHAT__NEW_VISITORS_PER_ADDRESS_PER_MINUTE"] = "1000000"
+    env["OMNIDESK_WEBHOOKS__ALLOW_PRIVATE_TARGETS"] = "true"  # the test receivers are local
     test_db = os.environ.get("OMNIDESK_TEST_DATABASE_URL")
     if test_db and os.environ.get("OMNIDESK_E2E_POSTGRES") == "1":
         env["OMNIDESK_DATABASE_URL"] = test_db
