@@ -1,5 +1,6 @@
 """Every helpdesk table, split by domain: the customer's side, the message transport,
-the people, their work, the policies admins configure, the audit log and outbound webhooks."""
+the people, their work, the customer record, the policies admins configure, the audit
+log and outbound webhooks."""
 
 from omnidesk.helpdesk.models.audit import AuditEntry
 from omnidesk.helpdesk.models.conversations import (
@@ -10,6 +11,7 @@ from omnidesk.helpdesk.models.conversations import (
     Ticket,
     TimelineEvent,
 )
+from omnidesk.helpdesk.models.customers import AttributeDefinition, ContactAddress, SurveySend
 from omnidesk.helpdesk.models.enums import (
     HUMAN_OWNED,
     AgentRole,
@@ -49,6 +51,7 @@ __all__ = [
     "AgentThread",
     "ApiToken",
     "AssignmentMode",
+    "AttributeDefinition",
     "AuditEntry",
     "Author",
     "Availability",
@@ -56,6 +59,7 @@ __all__ = [
     "CannedResponse",
     "ChannelIdentity",
     "Contact",
+    "ContactAddress",
     "Conversation",
     "ConversationLabel",
     "ConversationRead",
@@ -70,6 +74,7 @@ __all__ = [
     "OutboxItem",
     "Priority",
     "SlaPolicy",
+    "SurveySend",
     "Team",
     "TeamMember",
     "Ticket",

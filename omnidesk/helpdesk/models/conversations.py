@@ -19,8 +19,16 @@ class Contact(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str | None] = mapped_column(String(200))
     email: Mapped[str | None] = mapped_column(String(320), index=True)
+    # The main phone number, normalised like ``ContactAddress.value``.
+    phone: Mapped[str | None] = mapped_column(String(32), index=True)
+    company: Mapped[str | None] = mapped_column(String(200))
+    tags: Mapped[list[Any]] = mapped_column(default=list)
+    # Free text agents keep about the customer (not a conversation's private note).
+    notes: Mapped[str] = mapped_column(Text, default="")
+    # Custom attribute values, keyed by ``AttributeDefinition.key``.
     attributes: Mapped[dict[str, Any]] = mapped_column(default=dict)
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[dt.datetime | None] = mapped_column()
 
     identities: Mapped[list[ChannelIdentity]] = relationship(back_populates="contact")
 
@@ -36,6 +44,8 @@ class ChannelIdentity(Base):
     channel: Mapped[str] = mapped_column(String(32))
     external_id: Mapped[str] = mapped_column(String(255))
     display_name: Mapped[str | None] = mapped_column(String(200))
+    # True when the site vouched for this identity (web chat identity verification).
+    verified: Mapped[bool] = mapped_column(default=False)
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
 
     contact: Mapped[Contact] = relationship(back_populates="identities")
