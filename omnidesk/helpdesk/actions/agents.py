@@ -7,7 +7,6 @@ No contact timeline applies here, so each change that matters is written to the 
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 from typing import Any
 
@@ -16,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from omnidesk.db import is_row_id
 from omnidesk.helpdesk.actions.base import ActionError, audit_log
+from omnidesk.helpdesk.actions.fields import clean_email
 from omnidesk.helpdesk.actions.sessions import end_sessions
 from omnidesk.helpdesk.actor import Actor
 from omnidesk.helpdesk.auth.crypto import (
@@ -32,17 +32,9 @@ from omnidesk.helpdesk.models import (
     TeamMember,
 )
 
-EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+$")
 MIN_PASSWORD_CHARS = 8
 MAX_PASSWORD_CHARS = 1024
 MAX_CAPACITY = 1000
-
-
-def clean_email(email: str) -> str:
-    value = email.strip().lower()
-    if not EMAIL_RE.match(value) or len(value) > 320:
-        raise ActionError("invalid", "'email' must be an email address")
-    return value
 
 
 def check_password(password: str) -> str:
