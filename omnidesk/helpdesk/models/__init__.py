@@ -24,6 +24,7 @@ from omnidesk.helpdesk.models.enums import (
     Priority,
     TicketState,
 )
+from omnidesk.helpdesk.models.imports import ContactImport, ContactImportError
 from omnidesk.helpdesk.models.people import (
     Agent,
     AgentSession,
@@ -60,6 +61,8 @@ __all__ = [
     "ChannelIdentity",
     "Contact",
     "ContactAddress",
+    "ContactImport",
+    "ContactImportError",
     "Conversation",
     "ConversationLabel",
     "ConversationRead",
