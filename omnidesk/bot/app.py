@@ -24,6 +24,7 @@ from omnidesk.helpdesk import (
     live_guard,
 )
 from omnidesk.helpdesk.catalogue import Catalogue
+from omnidesk.helpdesk.contacts_csv import ContactsCsvAPI
 from omnidesk.helpdesk.survey_pages import SurveyPages
 from omnidesk.knowledge import ArticleAdmin, kb_routes
 from omnidesk.reports import ReportsAPI
@@ -106,4 +107,5 @@ def create_app(settings: Settings, services: Services | None = None) -> web.Appl
     )
     app.router.add_routes(reports.routes())
     app.router.add_routes(WebhooksAPI(svc.sessionmaker, svc.bus).routes())
+    app.router.add_routes(ContactsCsvAPI(svc.sessionmaker, svc.bus).routes())
     return app

@@ -36,6 +36,7 @@ from omnidesk.helpdesk import (
     queries,
 )
 from omnidesk.helpdesk.catalogue import CATALOGUE_KEY, Catalogue
+from omnidesk.helpdesk.contacts_csv import ImportRunner
 from omnidesk.helpdesk.survey import SURVEY_KEY, SurveyLinks
 from omnidesk.knowledge import KnowledgeBase
 
@@ -64,6 +65,7 @@ class Services:
     started: bool = field(default=False, init=False)
     survey_links: SurveyLinks = field(init=False)
     agent_room: AgentRoom | None = field(init=False, default=None)
+    imports: ImportRunner = field(init=False)
 
     def __post_init__(self) -> None:
         settings = self.settings
@@ -114,6 +116,9 @@ class Services:
             lambda: getattr(self.channels.get("slack"), "client", None),
         )
         self.live = LiveHub(self.sessionmaker, self.bus, settings.public_url)
+        # Contact imports from CSV: queued by the API, run here in batches.
+        self.imports = ImportRunner(self.sessionmaker, self.bus)
+        self.bus.subscribe(self.imports.on_event)
         # An admin changed the handoff rules: read them again on the next turn.
         self.bus.subscribe(self.rules.on_event)
         slack = self.channels.get("slack")
@@ -144,11 +149,13 @@ class Services:
             await self.inbox.start()
             await self.outbox.start()
             await self.sweeper.start()
+            await self.imports.start()
         self.started = True
 
     async def stop(self) -> None:
         self.started = False
         if self.workers:
+            await self.imports.stop()
             await self.sweeper.stop()
             await self.inbox.stop()
             await self.outbox.stop()

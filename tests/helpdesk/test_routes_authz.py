@@ -44,6 +44,9 @@ ADMIN_ROUTES = {
     ("POST", "/api/v1/teams"),
     ("PATCH", "/api/v1/teams/{id}"),
     ("DELETE", "/api/v1/teams/{id}"),
+    ("POST", "/api/v1/contacts/imports"),
+    ("GET", "/api/v1/contacts/imports/{id}"),
+    ("GET", "/api/v1/contacts/export.csv"),
     *(
         ("GET", f"/api/v1/reports/{name}{suffix}")
         for name in ("overview", "topics", "teams", "agents", "channels", "labels")

@@ -31,6 +31,14 @@ from omnidesk.helpdesk.actions.canned import (
     render_for,
     update_canned,
 )
+from omnidesk.helpdesk.actions.contact_imports import (
+    ContactRow,
+    RowFailure,
+    claim_contact_import,
+    finish_contact_import,
+    import_contact_rows,
+    queue_contact_import,
+)
 from omnidesk.helpdesk.actions.contacts import resolve_identity, set_contact_email
 from omnidesk.helpdesk.actions.conversations import (
     assign,
@@ -135,8 +143,10 @@ __all__ = [
     "RESOLUTION",
     "WEBHOOK_EVENTS",
     "ActionError",
+    "ContactRow",
     "Feedback",
     "Note",
+    "RowFailure",
     "Target",
     "accept_inbound",
     "add_note",
@@ -148,6 +158,7 @@ __all__ = [
     "assign",
     "auto_assigned",
     "canned_dict",
+    "claim_contact_import",
     "claim_deliveries",
     "claim_inbound",
     "claim_webhook_deliveries",
@@ -176,7 +187,9 @@ __all__ = [
     "end_snooze",
     "escalate",
     "find_inbound_message",
+    "finish_contact_import",
     "first_admin",
+    "import_contact_rows",
     "inbound_done",
     "iso",
     "labels_of",
@@ -197,6 +210,7 @@ __all__ = [
     "park_inbound",
     "ping_webhook",
     "put_sla_policies",
+    "queue_contact_import",
     "queue_delivery",
     "queue_webhook_event",
     "rate",
