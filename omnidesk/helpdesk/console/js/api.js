@@ -37,7 +37,11 @@ export async function api(method, path, body) {
   if (auth.token) headers.Authorization = `Bearer ${auth.token}`;
   if (auth.csrf && method !== "GET") headers["X-CSRF-Token"] = auth.csrf;
   const init = { method, headers, cache: "no-store", credentials: "same-origin" };
-  if (body !== undefined) {
+  if (body instanceof Blob) {
+    // A file as it is (a CSV upload); the server reads the raw body.
+    headers["Content-Type"] = body.type || "text/csv";
+    init.body = body;
+  } else if (body !== undefined) {
     headers["Content-Type"] = "application/json";
     init.body = JSON.stringify(body);
   }
