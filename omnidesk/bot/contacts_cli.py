@@ -126,7 +126,7 @@ def contacts_export(
 ) -> None:
     """Write contacts as CSV to standard output, or to --output."""
     if output is None:
-        run_with_database(ctx, lambda maker: _export(maker, click.get_binary_stream("stdout"), tag, q))
+        run_with_database(ctx, lambda maker: _export(maker, sys.stdout.buffer, tag, q))
         return
     with output.open("wb") as out:
         run_with_database(ctx, lambda maker: _export(maker, out, tag, q))

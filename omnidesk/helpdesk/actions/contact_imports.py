@@ -24,7 +24,13 @@ from omnidesk.helpdesk.actions.fields import clean_tags
 from omnidesk.helpdesk.actions.webhooks import contact_data, queue_webhook_event
 from omnidesk.helpdesk.actor import Actor
 from omnidesk.helpdesk.events import emit
-from omnidesk.helpdesk.models import Contact, ContactAddress, ContactImport, ContactImportError
+from omnidesk.helpdesk.models import (
+    Contact,
+    ContactAddress,
+    ContactImport,
+    ContactImportError,
+    Webhook,
+)
 
 MAX_ERROR = 2000
 MAX_REASON = 500
@@ -123,7 +129,8 @@ class _Known:
 
     def __init__(self) -> None:
         self.by_address: dict[tuple[str, str], Contact] = {}
-        self.addresses: dict[int, set[tuple[str, str]]] = {}
+        # Keyed by the contact itself: a new one has no id until the batch is flushed.
+        self.addresses: dict[Contact, set[tuple[str, str]]] = {}
 
     def match(self, row: ContactRow) -> Contact | None:
         for key in [("email", e) for e in row.emails] + [("phone", p) for p in row.phones]:
@@ -133,7 +140,7 @@ class _Known:
 
     def add(self, contact: Contact, kind: str, value: str) -> None:
         self.by_address.setdefault((kind, value), contact)
-        self.addresses.setdefault(contact.id, set()).add((kind, value))
+        self.addresses.setdefault(contact, set()).add((kind, value))
 
 
 async def _known(session: AsyncSession, rows: Sequence[ContactRow]) -> _Known:
@@ -177,7 +184,7 @@ async def _known(session: AsyncSession, rows: Sequence[ContactRow]) -> _Known:
             )
         )
         for contact_id, kind, value in held:
-            known.addresses.setdefault(contact_id, set()).add((kind, value))
+            known.addresses.setdefault(contacts[contact_id], set()).add((kind, value))
     return known
 
 
@@ -206,29 +213,41 @@ def _apply(contact: Contact, row: ContactRow) -> bool:
 
 
 def _add_addresses(session: AsyncSession, known: _Known, contact: Contact, row: ContactRow) -> bool:
-    held = known.addresses.setdefault(contact.id, set())
+    """Note the row's addresses on ``contact``; a new contact's rows are written once it
+    has its id (``_announce``)."""
+    held = known.addresses.setdefault(contact, set())
     added = False
     for kind, values in (("email", row.emails), ("phone", row.phones)):
         for value in values:
-            if (kind, value) not in held:
-                session.add(
-                    ContactAddress(contact_id=contact.id, kind=kind, value=value, source="import")
-                )
+            if (kind, value) not in held and contact.id is not None:
+                session.add(_address(contact, kind, value))
                 added = True
             known.add(contact, kind, value)
     return added
 
 
-async def _create(session: AsyncSession, job: ContactImport, row: ContactRow) -> Contact:
-    contact = Contact(tags=[], attributes={})
-    _apply(contact, row)
-    session.add(contact)
+def _address(contact: Contact, kind: str, value: str) -> ContactAddress:
+    return ContactAddress(contact_id=contact.id, kind=kind, value=value, source="import")
+
+
+async def _announce(
+    session: AsyncSession, job: ContactImport, known: _Known, created: Sequence[Contact]
+) -> None:
+    """The batch's new contacts, flushed together: their addresses, their
+    ``contact_created`` timeline events and ``contact.created`` webhooks."""
+    if not created:
+        return
     await session.flush()
-    add_timeline(session, contact.id, "contact_created", source="import", import_id=job.id)
-    await queue_webhook_event(
-        session, "contact.created", {"contact": contact_data(contact), "source": "import"}
-    )
-    return contact
+    for contact in created:
+        session.add_all(_address(contact, k, v) for k, v in sorted(known.addresses[contact]))
+        add_timeline(session, contact.id, "contact_created", source="import", import_id=job.id)
+    # One look for subscribers per batch, not one per contact.
+    if await session.scalar(select(Webhook.id).where(Webhook.active).limit(1)) is None:
+        return
+    for contact in created:
+        await queue_webhook_event(
+            session, "contact.created", {"contact": contact_data(contact), "source": "import"}
+        )
 
 
 async def import_contact_rows(
@@ -239,10 +258,11 @@ async def import_contact_rows(
     skips nor repeats a row's count."""
     good = [r for r in rows if isinstance(r, ContactRow)]
     known = await _known(session, good)
+    created: list[Contact] = []
     for item in rows:
         if isinstance(item, ContactRow):
             try:
-                await _import_row(session, job, known, item)
+                _import_row(session, job, known, item, created)
                 continue
             except ActionError as exc:
                 item = RowFailure(item.row, exc.message)
@@ -255,19 +275,27 @@ async def import_contact_rows(
                 raw=item.raw[:MAX_RAW],
             )
         )
+    await _announce(session, job, known, created)
     job.processed += len(rows)
     job.heartbeat_at = utcnow()
     await session.flush()
     emit(session, "contact_import", import_id=job.id, processed=job.processed)
 
 
-async def _import_row(
-    session: AsyncSession, job: ContactImport, known: _Known, row: ContactRow
+def _import_row(
+    session: AsyncSession,
+    job: ContactImport,
+    known: _Known,
+    row: ContactRow,
+    created: list[Contact],
 ) -> None:
     contact = known.match(row)
     if contact is None:
-        contact = await _create(session, job, row)
+        contact = Contact(tags=[], attributes={})
+        _apply(contact, row)
+        session.add(contact)
         _add_addresses(session, known, contact, row)
+        created.append(contact)
         job.created += 1
         return
     changed = _apply(contact, row)
@@ -275,6 +303,8 @@ async def _import_row(
     if not changed:
         job.unchanged += 1
         return
+    if contact.id is None:
+        return  # made earlier in this batch: its creation says it all
     contact.updated_at = utcnow()
     add_timeline(session, contact.id, "contact_imported", import_id=job.id)
     job.updated += 1
