@@ -129,7 +129,9 @@ async def run_import(
             await asyncio.sleep(0)  # let requests in between batches
     except Exception as exc:
         log.exception("contact import %s failed", import_id)
-        return await _finish(maker, bus, import_id, f"stopped at a database error: {exc}")
+        # The type only: the driver's message may quote a customer's cells.
+        reason = f"stopped by a database error ({type(exc).__name__}); see the server log"
+        return await _finish(maker, bus, import_id, reason)
     return await _finish(maker, bus, import_id, None)
 
 
