@@ -44,6 +44,8 @@ ADMIN_ROUTES = {
     ("POST", "/api/v1/teams"),
     ("PATCH", "/api/v1/teams/{id}"),
     ("DELETE", "/api/v1/teams/{id}"),
+    ("GET", "/api/v1/contacts/{id}/export"),
+    ("POST", "/api/v1/contacts/{id}/erase"),
     *(
         ("GET", f"/api/v1/reports/{name}{suffix}")
         for name in ("overview", "topics", "teams", "agents", "channels", "labels")
