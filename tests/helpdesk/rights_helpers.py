@@ -5,6 +5,7 @@ look across every table and the search index."""
 from __future__ import annotations
 
 import datetime as dt
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -53,7 +54,7 @@ async def rich_customer(
             email=f"zed{marker}@example.test",
         )
         contact = await session.get_one(Contact, identity.contact_id)
-        contact.phone = "+3161234" + str(int(marker[:4], 16) % 10000).zfill(4)
+        contact.phone = "+31612" + str(zlib.crc32(marker.encode()) % 10**6).zfill(6)
         contact.company = f"Acme {marker}"
         contact.tags = [f"tag{marker}"]
         contact.notes = f"prefers mornings {marker}"

@@ -88,6 +88,7 @@ from omnidesk.helpdesk.actions.redaction import (
 )
 from omnidesk.helpdesk.actions.retention import (
     finish_retention_run,
+    purge_inbox,
     retain_batch,
     start_retention_run,
 )
@@ -217,6 +218,7 @@ __all__ = [
     "outbound_message",
     "park_inbound",
     "ping_webhook",
+    "purge_inbox",
     "put_sla_policies",
     "queue_delivery",
     "queue_webhook_event",

@@ -12,12 +12,18 @@ from __future__ import annotations
 import datetime as dt
 from typing import Literal
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from omnidesk.db import utcnow
 from omnidesk.helpdesk.actions.redaction import Redaction, delete_conversation, redact_conversation
-from omnidesk.helpdesk.models import Conversation, ConversationState, RetentionRun
+from omnidesk.helpdesk.models import (
+    Conversation,
+    ConversationState,
+    InboxItem,
+    InboxState,
+    RetentionRun,
+)
 
 Mode = Literal["redact", "delete"]
 CLOSED = (ConversationState.RESOLVED, ConversationState.CLOSED)
@@ -59,3 +65,14 @@ async def retain_batch(
         else:
             done.add(await redact_conversation(session, conversation, now))
     return done
+
+
+async def purge_inbox(session: AsyncSession, cutoff: dt.datetime) -> None:
+    """Inbound rows handled (or parked) before ``cutoff``: their message is stored, or
+    was given up on, and the raw payload they keep would outlive the retention rule."""
+    await session.execute(
+        delete(InboxItem).where(
+            InboxItem.state.in_((InboxState.DONE, InboxState.FAILED)),
+            InboxItem.received_at < cutoff,
+        )
+    )
