@@ -16,6 +16,7 @@ import click
 from aiohttp import web
 
 from omnidesk.bot.accounts import agents, first_start_admin, sign_in_lines
+from omnidesk.bot.contacts_cli import contacts
 from omnidesk.config import CONFIG_ENV, Settings, load_settings
 
 
@@ -144,6 +145,7 @@ def db_upgrade(ctx: click.Context) -> None:
 
 
 main.add_command(agents)
+main.add_command(contacts)
 
 
 # -- kb ------------------------------------------------------------------------------------
