@@ -53,7 +53,7 @@ async def erase_contact(session: AsyncSession, contact: Contact, by: Actor) -> R
         select(Conversation).where(Conversation.contact_id == contact.id).order_by(Conversation.id)
     )
     for conversation in conversations:
-        result.add(await redact_conversation(session, conversation, now))
+        result.add(await redact_conversation(session, conversation, now, announce=True))
     await _forget_identities(session, contact.id)
     await session.execute(delete(ContactAddress).where(ContactAddress.contact_id == contact.id))
     surveys = await session.scalars(select(SurveySend).where(SurveySend.contact_id == contact.id))

@@ -22,6 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from omnidesk.db import utcnow
 from omnidesk.helpdesk.actions.base import conversation_changed
+from omnidesk.helpdesk.actions.messages import emit_message
 from omnidesk.helpdesk.models import (
     Author,
     Conversation,
@@ -126,9 +127,15 @@ def _redact_message(message: Message) -> None:
 
 
 async def redact_conversation(
-    session: AsyncSession, conversation: Conversation, at: dt.datetime | None = None
+    session: AsyncSession,
+    conversation: Conversation,
+    at: dt.datetime | None = None,
+    *,
+    announce: bool = False,
 ) -> Redaction:
-    """Remove every word and file of ``conversation`` (see the module's docstring)."""
+    """Remove every word and file of ``conversation`` (see the module's docstring). With
+    ``announce`` each message's ``message`` event goes out too, so a console showing the
+    conversation redraws it at once (an erasure; retention's old threads are not open)."""
     result = Redaction(conversations=1)
     messages = await session.scalars(
         select(Message).where(Message.conversation_id == conversation.id)
@@ -140,6 +147,8 @@ async def redact_conversation(
         if not message.redacted:
             result.messages += 1
         _redact_message(message)
+        if announce:
+            emit_message(session, conversation, message)
     for ticket in await session.scalars(
         select(Ticket).where(Ticket.conversation_id == conversation.id)
     ):
