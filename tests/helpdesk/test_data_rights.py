@@ -215,3 +215,33 @@ async def test_the_routes_refuse_agents_bad_confirmations_and_unknown_ids(
     async with db.sessionmaker() as session:
         assert (await session.get_one(Contact, customer.contact_id)).erased_at is None
         assert await rows_mentioning(session, customer.marker)
+
+
+async def test_erasure_reaches_a_merge_snapshot_and_erased_contacts_do_not_merge(
+    db: Database, tmp_path: Path
+) -> None:
+    kept = await rich_customer(db.sessionmaker, tmp_path, "d00d00d00d")
+    merged = await rich_customer(db.sessionmaker, tmp_path, "e11e11e11e")
+    async with unit_of_work(db.sessionmaker) as session:
+        keep = await session.get_one(Contact, kept.contact_id)
+        other = await session.get_one(Contact, merged.contact_id)
+        event = await actions.merge_contacts(session, keep, other, ADMIN)
+        await session.flush()
+        await actions.unmerge_contacts(session, keep, event, ADMIN)
+    # The kept contact's merge event still holds a snapshot of the one merged in.
+    async with db.sessionmaker() as session:
+        assert any(
+            r.startswith("timeline_events") and "contacts_merged" in r
+            for r in await rows_mentioning(session, merged.marker)
+        )
+    await erase(db, merged.contact_id, tmp_path)
+    async with db.sessionmaker() as session:
+        assert await rows_mentioning(session, merged.marker) == []
+        assert await rows_mentioning(session, kept.marker)
+
+    async with unit_of_work(db.sessionmaker) as session:
+        keep = await session.get_one(Contact, kept.contact_id)
+        erased = await session.get_one(Contact, merged.contact_id)
+        with pytest.raises(ActionError) as refused:
+            await actions.merge_contacts(session, keep, erased, ADMIN)
+    assert refused.value.code == "erased"
