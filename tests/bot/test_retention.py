@@ -96,6 +96,13 @@ async def test_delete_mode_removes_old_closed_conversations_whole(
         assert left.all() == []
         assert await session.get(Conversation, recent.conversation_id) is not None
         assert await session.get(Conversation, waiting.conversation_id) is not None
+        # The survey send outlives it, without the comment.
+        leftovers = [
+            r
+            for r in await rows_mentioning(session, gone.marker)
+            if "quux" in r and not r.startswith("inbox:")
+        ]
+        assert leftovers == []
     assert not (tmp_path / gone.file_name).exists()
 
 

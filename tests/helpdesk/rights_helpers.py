@@ -86,7 +86,15 @@ async def rich_customer(
         await actions.add_note(session, conversation, agent, f"called Zed {marker} back")
         await actions.rate(session, ticket, 4, via="web")
         await actions.comment_on_rating(session, ticket, f"fine but slow {marker}")
-        session.add(SurveySend(contact_id=contact.id, kind="nps", score=9, comment=f"nps {marker}"))
+        session.add(
+            SurveySend(
+                contact_id=contact.id,
+                conversation_id=conversation.id,
+                kind="nps",
+                score=9,
+                comment=f"nps quux{marker}",
+            )
+        )
         await actions.accept_inbound(
             session,
             channel="webchat",

@@ -61,7 +61,7 @@ def check_export(data: dict[str, Any], files: dict[str, bytes], customer: Custom
     assert f"called Zed {m} back" in texts  # the internal note too
     assert f"Sorry Zed {m}, let me look" in texts
     assert data["tickets"][0]["csat_comment"] == f"fine but slow {m}"
-    assert data["surveys"][0]["comment"] == f"nps {m}"
+    assert data["surveys"][0]["comment"] == f"nps quux{m}"
     unanswered = [e for e in data["timeline"] if e["kind"] == "unanswered"]
     assert unanswered[0]["data"]["question"] == f"where is quux{m}"
     assert data["attachments"] == {

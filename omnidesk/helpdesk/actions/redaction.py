@@ -17,7 +17,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from omnidesk.db import utcnow
@@ -28,6 +28,7 @@ from omnidesk.helpdesk.models import (
     Conversation,
     Message,
     OutboxItem,
+    SurveySend,
     Ticket,
     TimelineEvent,
 )
@@ -158,6 +159,7 @@ async def redact_conversation(
         select(TimelineEvent).where(TimelineEvent.conversation_id == conversation.id)
     ):
         scrub_event(event)
+    await _forget_survey_comments(session, conversation.id)
     # Queued or sent deliveries carry the reply's words (and where it went).
     await session.execute(delete(OutboxItem).where(OutboxItem.conversation_id == conversation.id))
     conversation.subject = None
@@ -183,6 +185,14 @@ async def delete_conversation(session: AsyncSession, conversation: Conversation)
         names = attachment_names(payload)
         result.files.extend(names)
         result.attachments += len(names)
+    # Survey sends outlive the conversation (their link is set to null): not their words.
+    await _forget_survey_comments(session, conversation.id)
     conversation_changed(session, conversation)
     await session.execute(delete(Conversation).where(Conversation.id == conversation.id))
     return result
+
+
+async def _forget_survey_comments(session: AsyncSession, conversation_id: int) -> None:
+    await session.execute(
+        update(SurveySend).where(SurveySend.conversation_id == conversation_id).values(comment=None)
+    )
