@@ -60,6 +60,9 @@ SAFE_STRINGS = frozenset(
 DROPPED = frozenset({"attributes"})
 # What a bot's answer keeps: which articles it cited, for the handoff-articles report.
 KEPT_PAYLOAD = ("citations", "confidence")
+# An erasure redraws at most this many messages of a conversation live (one bus event
+# each); a longer thread shows the change when it is next opened.
+MAX_ANNOUNCED = 200
 
 
 @dataclass
@@ -148,7 +151,7 @@ async def redact_conversation(
         if not message.redacted:
             result.messages += 1
         _redact_message(message)
-        if announce:
+        if announce and result.messages <= MAX_ANNOUNCED:
             emit_message(session, conversation, message)
     for ticket in await session.scalars(
         select(Ticket).where(Ticket.conversation_id == conversation.id)
