@@ -72,7 +72,8 @@ def sign_in_lines(
 
 
 @asynccontextmanager
-async def _database(settings: Settings) -> AsyncIterator[async_sessionmaker[AsyncSession]]:
+async def open_database(settings: Settings) -> AsyncIterator[async_sessionmaker[AsyncSession]]:
+    """The migrated database of ``settings``, for one command."""
     from omnidesk.bot.migrate import upgrade
 
     engine = create_engine(settings.effective_database_url)
@@ -87,7 +88,7 @@ def _run(ctx: click.Context, work: Callable[[async_sessionmaker[AsyncSession]], 
     settings = load_settings(**ctx.obj.get("overrides", {}))
 
     async def run() -> T:
-        async with _database(settings) as maker:
+        async with open_database(settings) as maker:
             try:
                 return await work(maker)
             except actions.ActionError as exc:

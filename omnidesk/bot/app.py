@@ -19,6 +19,7 @@ from omnidesk.helpdesk import (
     ConsoleAPI,
     PeopleAPI,
     PoliciesAPI,
+    RightsAPI,
     SearchAPI,
     WebhooksAPI,
     live_guard,
@@ -108,4 +109,6 @@ def create_app(settings: Settings, services: Services | None = None) -> web.Appl
     app.router.add_routes(reports.routes())
     app.router.add_routes(WebhooksAPI(svc.sessionmaker, svc.bus).routes())
     app.router.add_routes(ContactsCsvAPI(svc.sessionmaker, svc.bus).routes())
+    rights = RightsAPI(svc.sessionmaker, svc.bus, settings.uploads_dir, settings.privacy)
+    app.router.add_routes(rights.routes())
     return app

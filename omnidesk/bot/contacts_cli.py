@@ -1,23 +1,31 @@
-"""``omnidesk contacts``: contacts from and to CSV on the command line.
+"""``omnidesk contacts``: contacts on the command line.
 
-- ``import FILE``: the same job the console's upload queues, run here inline with a
+- ``import FILE``: the same CSV job the console's upload queues, run here inline with a
   progress line; prints the counts and the rows that failed (exit status 1 if any did).
 - ``export [-o FILE] [--tag T] [--q TEXT]``: every contact (or those with the tag or
   matching the text) as CSV, to standard output or FILE.
+- ``export CONTACT_ID [-o FILE]``: everything held about one contact, a zip of
+  ``data.json`` and the files they sent, as the admin route makes it.
+- ``erase CONTACT_ID [--yes]``: that contact's erasure, as the admin route does it.
+
+Exports and erasures are audited under the command line's name.
 """
 
 from __future__ import annotations
 
+import asyncio
 import sys
+from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any, BinaryIO, TypeVar
 
 import click
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from omnidesk.bot.accounts import CLI_ACTOR
-from omnidesk.bot.accounts import _run as run_with_database
-from omnidesk.helpdesk import actions, unit_of_work
+from omnidesk.bot.accounts import CLI_ACTOR, open_database
+from omnidesk.config import Settings, load_settings
+from omnidesk.db import MAX_ID
+from omnidesk.helpdesk import actions, queries, unit_of_work
 from omnidesk.helpdesk.contacts_csv import (
     MAX_FILE_BYTES,
     CsvError,
@@ -28,13 +36,38 @@ from omnidesk.helpdesk.contacts_csv import (
     parse,
     run_import,
 )
+from omnidesk.helpdesk.models import Contact
+from omnidesk.helpdesk.uploads import remove_uploads
 
+T = TypeVar("T")
+Work = Callable[[Settings, async_sessionmaker[AsyncSession]], Awaitable[T]]
+CONTACT_ID = click.IntRange(1, MAX_ID)
 ERRORS_SHOWN = 50
+
+
+def _run(ctx: click.Context, work: Work[T]) -> T:
+    settings = load_settings(**ctx.obj.get("overrides", {}))
+
+    async def run() -> T:
+        async with open_database(settings) as maker:
+            try:
+                return await work(settings, maker)
+            except actions.ActionError as exc:
+                raise click.ClickException(exc.message) from None
+
+    return asyncio.run(run())
+
+
+async def _contact(session: AsyncSession, contact_id: int) -> Contact:
+    contact = await session.get(Contact, contact_id)
+    if contact is None:
+        raise click.ClickException(f"no contact with id {contact_id}")
+    return contact
 
 
 @click.group()
 def contacts() -> None:
-    """Contacts: import and export as CSV."""
+    """Contacts: import and export as CSV, export or erase what is held about one."""
 
 
 # -- import ---------------------------------------------------------------------------------
@@ -90,7 +123,7 @@ def contacts_import(ctx: click.Context, file: Path) -> None:
     row failed."""
     if file.stat().st_size > MAX_FILE_BYTES:
         raise click.ClickException(f"{file.name} is larger than {MAX_FILE_BYTES} bytes")
-    result, errors = run_with_database(ctx, lambda maker: _import(maker, file, file.read_bytes()))
+    result, errors = _run(ctx, lambda _settings, maker: _import(maker, file, file.read_bytes()))
     click.echo(
         f"import {result['id']} {result['status']}: {result['processed']} rows, "
         f"{result['created']} created, {result['updated']} updated, "
@@ -117,17 +150,75 @@ async def _export(
 
 
 @contacts.command("export")
-@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="file")
-@click.option("--tag", help="only contacts with this tag")
-@click.option("--q", "q", help="only contacts whose name, email, phone or company holds this")
+@click.argument("contact_id", type=CONTACT_ID, required=False)
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="the file to write (default: the CSV to standard output, a contact's zip to "
+    "contact-ID.zip here)",
+)
+@click.option("--tag", help="only contacts with this tag (CSV)")
+@click.option("--q", "q", help="only contacts whose name, email, phone or company holds this (CSV)")
 @click.pass_context
 def contacts_export(
-    ctx: click.Context, output: Path | None, tag: str | None, q: str | None
+    ctx: click.Context,
+    contact_id: int | None,
+    output: Path | None,
+    tag: str | None,
+    q: str | None,
 ) -> None:
-    """Write contacts as CSV to standard output, or to --output."""
+    """Contacts as CSV; with CONTACT_ID, everything held about that contact as a zip of
+    data.json and their files."""
+    if contact_id is not None:
+        if tag is not None or q is not None:
+            raise click.UsageError("--tag and --q filter the CSV export, not one contact's")
+        _export_contact(ctx, contact_id, output)
+        return
     if output is None:
-        run_with_database(ctx, lambda maker: _export(maker, sys.stdout.buffer, tag, q))
+        _run(ctx, lambda _settings, maker: _export(maker, sys.stdout.buffer, tag, q))
         return
     with output.open("wb") as out:
-        run_with_database(ctx, lambda maker: _export(maker, out, tag, q))
+        _run(ctx, lambda _settings, maker: _export(maker, out, tag, q))
     click.echo(f"contacts written to {output}", err=True)
+
+
+def _export_contact(ctx: click.Context, contact_id: int, output: Path | None) -> None:
+    target = output or Path(f"contact-{contact_id}.zip")
+
+    async def work(settings: Settings, maker: async_sessionmaker[AsyncSession]) -> int:
+        async with unit_of_work(maker) as session:
+            contact = await _contact(session, contact_id)
+            export = await queries.contact_export(session, contact, settings.uploads_dir)
+            actions.record_export(session, contact, CLI_ACTOR)
+        with target.open("wb") as file:
+            await asyncio.to_thread(queries.write_zip, export, file)
+        return len(export.files)
+
+    files = _run(ctx, work)
+    click.echo(f"contact {contact_id} exported to {target} ({files} files)")
+
+
+@contacts.command("erase")
+@click.argument("contact_id", type=CONTACT_ID)
+@click.confirmation_option(
+    prompt="Erase this contact's messages, files, identities and details for good?"
+)
+@click.pass_context
+def contacts_erase(ctx: click.Context, contact_id: int) -> None:
+    """Erase CONTACT_ID: messages redacted, files deleted, identities and details gone;
+    the audit entry stays. --yes skips the question."""
+
+    async def work(settings: Settings, maker: async_sessionmaker[AsyncSession]) -> str:
+        async with unit_of_work(maker) as session:
+            contact = await _contact(session, contact_id)
+            done = await actions.erase_contact(session, contact, CLI_ACTOR)
+        removed = await asyncio.to_thread(remove_uploads, settings.uploads_dir, done.files)
+        counts = done.counts()
+        return (
+            f"{counts['conversations']} conversations, {counts['messages']} messages, "
+            f"{removed} files"
+        )
+
+    summary = _run(ctx, work)
+    click.echo(f"contact {contact_id} erased: {summary}")

@@ -2,9 +2,10 @@
 
 ``/metrics`` is for admins (a Prometheus scrape sends an admin's API token as a bearer
 token): how deep and how old the inbox is, deliveries waiting, retrying and failed, how
-long turns take from the customer's message to the committed answer, handoffs by reason
-and open sockets. Queue figures are read from the database at each scrape, so every
-process reports the shared queues; counters and the histogram are this process's own.
+long turns take from the customer's message to the committed answer, handoffs by reason,
+what the retention task redacted or deleted, and open sockets. Queue figures are read
+from the database at each scrape, so every process reports the shared queues; counters
+and the histogram are this process's own.
 ``/readyz`` answers 200 while the database answers and the services (knowledge base,
 workers, channels) are started, 503 otherwise (``/healthz`` only says the process is up).
 """
@@ -36,6 +37,12 @@ HANDOFFS = Counter(
 )
 DELIVERIES = Counter(
     "omnidesk_deliveries", "Replies delivered or failed for good", ["state"], registry=REGISTRY
+)
+RETAINED = Counter(
+    "omnidesk_retention",
+    "What the retention task redacted or deleted",
+    ["mode", "kind"],
+    registry=REGISTRY,
 )
 INBOX_PENDING = Gauge(
     "omnidesk_inbox_pending", "Inbound messages waiting for a worker", registry=REGISTRY
@@ -77,6 +84,11 @@ class Metrics:
             DeliveryState.FAILED,
         ):
             DELIVERIES.labels(state=event.data["state"]).inc()
+        elif event.kind == "retention" and event.data.get("mode") in ("redact", "delete"):
+            for kind in ("conversations", "messages", "attachments"):
+                count = event.data.get(kind)
+                if isinstance(count, int) and count > 0:
+                    RETAINED.labels(mode=event.data["mode"], kind=kind).inc(count)
 
     async def refresh(self) -> None:
         async with self._services.sessionmaker() as session:

@@ -15,6 +15,7 @@ from omnidesk.bot.agent_room import AgentRoom
 from omnidesk.bot.inbox import Inbox
 from omnidesk.bot.migrate import upgrade
 from omnidesk.bot.outbox import OutboxDispatcher
+from omnidesk.bot.retention import RetentionTask
 from omnidesk.bot.router import Router
 from omnidesk.bot.sweeper import Sweeper
 from omnidesk.bot.webhooks import WebhookSender
@@ -60,6 +61,7 @@ class Services:
     channels: dict[str, Channel] = field(init=False)
     webchat: WebchatChannel = field(init=False)
     sweeper: Sweeper = field(init=False)
+    retention: RetentionTask = field(init=False)
     live: LiveHub = field(init=False)
     # True between a finished start and the beginning of stop (what /readyz reports).
     started: bool = field(default=False, init=False)
@@ -115,6 +117,9 @@ class Services:
             settings.escalation,
             lambda: getattr(self.channels.get("slack"), "client", None),
         )
+        self.retention = RetentionTask(
+            self.sessionmaker, self.bus, settings.privacy, settings.uploads_dir
+        )
         self.live = LiveHub(self.sessionmaker, self.bus, settings.public_url)
         # Contact imports from CSV: queued by the API, run here in batches.
         self.imports = ImportRunner(self.sessionmaker, self.bus)
@@ -150,6 +155,7 @@ class Services:
             await self.outbox.start()
             await self.sweeper.start()
             await self.imports.start()
+            await self.retention.start()
         self.started = True
 
     async def stop(self) -> None:
@@ -157,6 +163,7 @@ class Services:
         if self.workers:
             await self.imports.stop()
             await self.sweeper.stop()
+            await self.retention.stop()
             await self.inbox.stop()
             await self.outbox.stop()
         for channel in self.channels.values():

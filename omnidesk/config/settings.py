@@ -332,6 +332,29 @@ class WebhookSettings(BaseModel):
     )
 
 
+class PrivacySettings(BaseModel):
+    """How long closed conversations are kept (the retention task)."""
+
+    retention_days: int | None = Field(
+        None,
+        ge=1,
+        le=36_500,
+        description="resolved or closed conversations untouched this many days are "
+        "redacted or deleted; unset keeps them for ever",
+    )
+    retention_mode: Literal["redact", "delete"] = Field(
+        "redact",
+        description="redact: keep the conversation and its counts, remove words and files; "
+        "delete: remove the conversation whole",
+    )
+    retention_interval_hours: float = Field(
+        6.0, gt=0, le=24 * 30, description="how often the retention task looks"
+    )
+    retention_batch: int = Field(
+        200, ge=1, le=10_000, description="conversations handled per transaction"
+    )
+
+
 class Settings(BaseSettings):
     """All of omnidesk's settings."""
 
@@ -373,6 +396,7 @@ class Settings(BaseSettings):
     slack: SlackSettings = SlackSettings()
     telegram: TelegramSettings = TelegramSettings()
     webhooks: WebhookSettings = WebhookSettings()
+    privacy: PrivacySettings = PrivacySettings()
 
     @field_validator("data_dir")
     @classmethod

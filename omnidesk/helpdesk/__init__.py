@@ -36,6 +36,7 @@ from omnidesk.helpdesk.models import (
 )
 from omnidesk.helpdesk.people_api import PeopleAPI
 from omnidesk.helpdesk.policies_api import PoliciesAPI
+from omnidesk.helpdesk.rights_api import RightsAPI
 from omnidesk.helpdesk.search_api import SearchAPI
 from omnidesk.helpdesk.webhooks_api import WebhooksAPI
 
@@ -69,6 +70,7 @@ __all__ = [
     "PeopleAPI",
     "PoliciesAPI",
     "Priority",
+    "RightsAPI",
     "SearchAPI",
     "Team",
     "Ticket",

@@ -15,6 +15,7 @@ from omnidesk.helpdesk.canned_api import CannedAPI
 from omnidesk.helpdesk.contacts_api import ContactsAPI
 from omnidesk.helpdesk.events import EventBus
 from omnidesk.helpdesk.http import HTTPJSONError, agents_only, require_role
+from omnidesk.helpdesk.uploads import upload_path
 from omnidesk.helpdesk.work_api import WorkAPI
 
 CONSOLE_DIR = Path(__file__).parent / "console"
@@ -59,10 +60,8 @@ class ConsoleAPI:
     async def attachment(self, request: web.Request) -> web.StreamResponse:
         """A file a customer sent, stored by its channel under the uploads folder."""
         name = request.match_info["name"]
-        if self._uploads_dir is None or name.startswith("."):
-            raise HTTPJSONError(404, "not_found", "no such attachment")
-        path = (self._uploads_dir / name).resolve()
-        if path.parent != self._uploads_dir.resolve() or not path.is_file():
+        path = upload_path(self._uploads_dir, name)
+        if path is None:
             raise HTTPJSONError(404, "not_found", "no such attachment")
         # Always a download, never rendered in our origin: HTML, SVG or script a customer
         # sent must not run with an agent's session. Types a browser only displays keep

@@ -47,6 +47,8 @@ ADMIN_ROUTES = {
     ("POST", "/api/v1/contacts/imports"),
     ("GET", "/api/v1/contacts/imports/{id}"),
     ("GET", "/api/v1/contacts/export.csv"),
+    ("GET", "/api/v1/contacts/{id}/export"),
+    ("POST", "/api/v1/contacts/{id}/erase"),
     *(
         ("GET", f"/api/v1/reports/{name}{suffix}")
         for name in ("overview", "topics", "teams", "agents", "channels", "labels")

@@ -62,6 +62,11 @@ from omnidesk.helpdesk.actions.delivery import (
     queue_delivery,
     retry_delivery,
 )
+from omnidesk.helpdesk.actions.erasure import (
+    compact_search_index,
+    erase_contact,
+    record_export,
+)
 from omnidesk.helpdesk.actions.labels import clean_labels, labels_of, set_labels
 from omnidesk.helpdesk.actions.merges import merge_contacts, unmerge_contacts
 from omnidesk.helpdesk.actions.messages import (
@@ -83,6 +88,18 @@ from omnidesk.helpdesk.actions.policies import (
     update_rule,
 )
 from omnidesk.helpdesk.actions.reads import mark_read, notification_dict, read_notifications
+from omnidesk.helpdesk.actions.redaction import (
+    Redaction,
+    delete_conversation,
+    redact_conversation,
+    scrub,
+)
+from omnidesk.helpdesk.actions.retention import (
+    finish_retention_run,
+    purge_inbox,
+    retain_batch,
+    start_retention_run,
+)
 from omnidesk.helpdesk.actions.revisions import (
     delete_inbound_message,
     edit_inbound_message,
@@ -146,6 +163,7 @@ __all__ = [
     "ContactRow",
     "Feedback",
     "Note",
+    "Redaction",
     "RowFailure",
     "Target",
     "accept_inbound",
@@ -164,6 +182,7 @@ __all__ = [
     "claim_webhook_deliveries",
     "clean_labels",
     "comment_on_rating",
+    "compact_search_index",
     "conversation_of_thread",
     "count_message",
     "create_agent",
@@ -176,6 +195,7 @@ __all__ = [
     "current_conversation",
     "delete_calendar",
     "delete_canned",
+    "delete_conversation",
     "delete_inbound_message",
     "delete_rule",
     "delete_team",
@@ -185,9 +205,11 @@ __all__ = [
     "end_session",
     "end_sessions",
     "end_snooze",
+    "erase_contact",
     "escalate",
     "find_inbound_message",
     "finish_contact_import",
+    "finish_retention_run",
     "first_admin",
     "import_contact_rows",
     "inbound_done",
@@ -209,6 +231,7 @@ __all__ = [
     "outbound_message",
     "park_inbound",
     "ping_webhook",
+    "purge_inbox",
     "put_sla_policies",
     "queue_contact_import",
     "queue_delivery",
@@ -217,9 +240,11 @@ __all__ = [
     "rated_ticket",
     "read_notifications",
     "record_agent_thread",
+    "record_export",
     "record_feedback",
     "record_login_attempt",
     "record_message",
+    "redact_conversation",
     "redeliver_webhook",
     "render_canned",
     "render_for",
@@ -230,11 +255,13 @@ __all__ = [
     "require_skill",
     "resolve",
     "resolve_identity",
+    "retain_batch",
     "retry_delivery",
     "retry_inbound",
     "revise_inbound_message",
     "revoke_api_token",
     "rotate_webhook_secret",
+    "scrub",
     "set_agent_teams",
     "set_contact_email",
     "set_labels",
@@ -244,6 +271,7 @@ __all__ = [
     "set_state",
     "set_team_members",
     "sla_breached",
+    "start_retention_run",
     "start_session",
     "touch_api_token",
     "touch_session",

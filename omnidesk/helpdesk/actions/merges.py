@@ -35,6 +35,8 @@ async def merge_contacts(
     actor = Actor(by) if isinstance(by, str) else by
     if keep.id == other.id:
         raise ActionError("same_contact", "a contact cannot be merged with itself")
+    if keep.erased_at is not None or other.erased_at is not None:
+        raise ActionError("erased", "an erased contact cannot be merged")
     moved = {
         "identities": await _ids_of(session, ChannelIdentity, other.id),
         "conversations": await _ids_of(session, Conversation, other.id),
@@ -94,6 +96,8 @@ async def unmerge_contacts(
     data = dict(merge_event.data or {})
     if merge_event.kind != MERGED or merge_event.contact_id != keep.id:
         raise ActionError("not_found", "no such merge of this contact")
+    if keep.erased_at is not None:
+        raise ActionError("erased", "an erased contact's merges cannot be undone")
     if data.get("unmerged_at"):
         raise ActionError("already_unmerged", "this merge was already undone")
     snapshot = data.get("merged_contact") or {}

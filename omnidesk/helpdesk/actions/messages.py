@@ -172,6 +172,8 @@ def message_dict(message: Message) -> dict[str, Any]:
         "revisions": list(payload.get("revisions", [])),
         # The customer deleted it: the text is gone, the place in the thread stays.
         "deleted": bool(payload.get("deleted")),
+        # Its words were removed by an erasure or the retention task.
+        "redacted": bool(message.redacted),
         "delivery": message.delivery,
         "created_at": iso(message.created_at),
     }

@@ -35,6 +35,7 @@ from omnidesk.helpdesk.models.people import (
     TeamMember,
 )
 from omnidesk.helpdesk.models.policies import BusinessCalendar, EscalationRule, SlaPolicy
+from omnidesk.helpdesk.models.privacy import RetentionRun
 from omnidesk.helpdesk.models.transport import InboxItem, OutboxItem
 from omnidesk.helpdesk.models.webhooks import Webhook, WebhookDelivery
 from omnidesk.helpdesk.models.work import (
@@ -76,6 +77,7 @@ __all__ = [
     "Notification",
     "OutboxItem",
     "Priority",
+    "RetentionRun",
     "SlaPolicy",
     "SurveySend",
     "Team",

@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from omnidesk.db import Base, utcnow
@@ -29,6 +29,8 @@ class Contact(Base):
     attributes: Mapped[dict[str, Any]] = mapped_column(default=dict)
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[dt.datetime | None] = mapped_column()
+    # Set when the contact was erased: the row stays as a tombstone, its fields blank.
+    erased_at: Mapped[dt.datetime | None] = mapped_column()
 
     identities: Mapped[list[ChannelIdentity]] = relationship(back_populates="contact")
 
@@ -99,6 +101,8 @@ class Conversation(Base):
     agent_messages: Mapped[int] = mapped_column(default=0, server_default="0")
     last_answer_at: Mapped[dt.datetime | None] = mapped_column()
     answer_followed_at: Mapped[dt.datetime | None] = mapped_column()
+    # When its words were removed (an erasure or the retention task).
+    redacted_at: Mapped[dt.datetime | None] = mapped_column()
 
     contact: Mapped[Contact] = relationship()
     identity: Mapped[ChannelIdentity] = relationship()
@@ -125,6 +129,8 @@ class Message(Base):
     external_id: Mapped[str | None] = mapped_column(String(255), index=True)
     delivery: Mapped[str | None] = mapped_column(String(16))
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    # Its text and files were removed (erasure or retention); the row stays for counts.
+    redacted: Mapped[bool] = mapped_column(default=False, server_default=false())
 
 
 class Ticket(Base):

@@ -13,14 +13,17 @@ from omnidesk.helpdesk.queries.conversations import (
     summaries,
     unread_counts,
 )
+from omnidesk.helpdesk.queries.export import ContactExport, contact_export, write_zip
 from omnidesk.helpdesk.queries.views import ANY, OPEN, Filters, View, list_view, view_counts
 
 __all__ = [
     "ANY",
     "CONVERSATION_STATES",
     "OPEN",
+    "ContactExport",
     "Filters",
     "View",
+    "contact_export",
     "contact_panel",
     "contact_timeline",
     "conversation_messages",
@@ -34,4 +37,5 @@ __all__ = [
     "undoable_merges",
     "unread_counts",
     "view_counts",
+    "write_zip",
 ]

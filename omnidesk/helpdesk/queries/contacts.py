@@ -70,6 +70,7 @@ async def contact_panel(
         "attributes": attributes,
         "tags": [str(t) for t in tags] if isinstance(tags, list) else [],
         "created_at": iso(contact.created_at),
+        "erased_at": iso(contact.erased_at),
         "identities": [
             {
                 "id": i.id,

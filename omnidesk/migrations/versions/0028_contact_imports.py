@@ -1,7 +1,7 @@
 """contact imports from CSV: each file's progress and the lines it could not import
 
 Revision ID: 0028
-Revises: 0023
+Revises: 0025
 Create Date: 2026-12-01 18:10:00
 """
 
@@ -13,7 +13,7 @@ from alembic import op
 import omnidesk.db
 
 revision = "0028"
-down_revision = "0023"
+down_revision = "0025"
 branch_labels = None
 depends_on = None
 

@@ -4,6 +4,7 @@
  * undoing an earlier merge).
  */
 import { api, report } from "./api.js";
+import { init as initRights } from "./contact_rights.js";
 import { $, clockTime, el, fire, on, relativeTime } from "./dom.js";
 
 const ui = {
@@ -124,4 +125,5 @@ async function unmerge(m) {
 export function init() {
   on("contact:loaded", render);
   ui.mergeForm.addEventListener("submit", merge);
+  initRights(); // export and erase, for admins
 }

@@ -125,6 +125,12 @@ function buildMessage(msg) {
     node.append(head, el("div", { class: "oc-msg-text oc-muted", text: "The customer deleted this message." }));
     return node;
   }
+  if (msg.redacted) {
+    head.append(el("span", { class: "oc-msg-flag", text: "removed" }));
+    node.classList.add("oc-deleted");
+    node.append(head, el("div", { class: "oc-msg-text oc-muted", text: "Removed (erasure or retention)." }));
+    return node;
+  }
   if (msg.edited) head.append(el("span", { class: "oc-msg-flag", text: "edited" }));
   node.append(head, el("div", { class: "oc-msg-text", text: typeof msg.text === "string" ? msg.text : "" }));
   const files = (Array.isArray(msg.attachments) ? msg.attachments : []).filter((a) => a && a.filename);
