@@ -25,6 +25,7 @@ from tests.conftest import Database
 
 NOW = dt.datetime(2026, 5, 31, 12, tzinfo=dt.UTC)
 MAY = {"from": "2026-05-01", "to": "2026-05-31", "tz": "UTC"}
+MAY_FIRST = dt.datetime(2026, 5, 1, 10, tzinfo=dt.UTC)
 # (channel, agent, day of May, score or None when unanswered). Week of 4 May: 10, 10,
 # 9, 9, 9 (five promoters), 8, 7, 7 (three passives), 6, 0 (two detractors) and two
 # unanswered: NPS (5 - 2) / 10 = 30, response rate 10/12. Email: 10, 10, 9, 6, 0 and
@@ -48,9 +49,10 @@ NPS_SENDS = [
 CSAT_SENDS = [(4, 5), (5, 4), (12, None), (20, 2)]
 
 
-async def _history(session: AsyncSession) -> None:
+async def write_surveys(session: AsyncSession, first: dt.datetime = MAY_FIRST) -> None:
+    """The sends above, day 1 being ``first`` (a month's first day, 10:00 UTC)."""
     agents = {
-        name: Agent(name=name, email=f"{name}@x.test", password_hash="-", role=AgentRole.AGENT)
+        name: Agent(name=name, email=f"{name}.nps@x.test", password_hash="-", role=AgentRole.AGENT)
         for name in ("ada", "bo")
     }
     session.add_all(agents.values())
@@ -59,11 +61,13 @@ async def _history(session: AsyncSession) -> None:
     sends += [("webchat", agents["ada"].id, d, s, "csat") for d, s in CSAT_SENDS]
     sends.append(("webchat", agents["ada"].id, -1, 5, "csat"))  # 29 April: outside
     for n, (channel, agent_id, day, score, kind) in enumerate(sends):
-        when = dt.datetime(2026, 5, 1, 10, tzinfo=dt.UTC) + dt.timedelta(days=day - 1)
-        contact = Contact(name=f"c{n}")
+        when = first + dt.timedelta(days=day - 1)
+        contact = Contact(name=f"Surveyed {n}")
         session.add(contact)
         await session.flush()
-        identity = ChannelIdentity(contact_id=contact.id, channel=channel, external_id=f"c{n}")
+        identity = ChannelIdentity(
+            contact_id=contact.id, channel=channel, external_id=f"surveyed-{n}"
+        )
         session.add(identity)
         await session.flush()
         conversation = Conversation(
@@ -115,7 +119,7 @@ def test_nps_is_promoters_less_detractors() -> None:
 
 async def test_nps_in_the_overview_only_when_the_survey_is_on(db: Database) -> None:
     async with db.sessionmaker() as session:
-        await _history(session)
+        await write_surveys(session)
     query = parse_query({**MAY, "group": "week"}, default_tz="UTC")
     off = await overview(db.sessionmaker, query, now=NOW)
     assert off["nps"] == {"enabled": False}
@@ -138,7 +142,7 @@ async def test_nps_in_the_overview_only_when_the_survey_is_on(db: Database) -> N
 
 async def test_nps_per_channel_and_agent(db: Database) -> None:
     async with db.sessionmaker() as session:
-        await _history(session)
+        await write_surveys(session)
     query = parse_query(MAY, default_tz="UTC")
     channels = await breakdown(db.sessionmaker, query, "channel", now=NOW, nps=True)
     by_channel = {r["key"]: r["nps"] for r in channels["rows"]}
@@ -156,7 +160,7 @@ async def test_the_csv_export_carries_the_nps(
     aiohttp_client: Any, settings: Settings, db: Database
 ) -> None:
     async with db.sessionmaker() as session:
-        await _history(session)
+        await write_surveys(session)
     settings.escalation.nps_enabled = True
     client: TestClient[Any, Any] = await aiohttp_client(create_app(settings))
     admin = await bearer(db.sessionmaker, "admin", "root@example.test")
