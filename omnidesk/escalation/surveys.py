@@ -20,13 +20,22 @@ from sqlalchemy import exists, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from omnidesk.config import EscalationSettings
-from omnidesk.helpdesk import Conversation, Ticket, TicketState, actions, utcnow
+from omnidesk.helpdesk import (
+    Conversation,
+    ConversationState,
+    Ticket,
+    TicketState,
+    actions,
+    utcnow,
+)
 from omnidesk.helpdesk.catalogue import catalogue_of
 from omnidesk.helpdesk.models import Author, ChannelIdentity, Contact, Message, SurveySend
 
 CSAT = "csat"
 NPS = "nps"
 BATCH = 100
+# Conversation states where no person is at work on it: a survey may go in.
+AT_REST = frozenset({ConversationState.BOT, ConversationState.RESOLVED, ConversationState.CLOSED})
 _NPS_REPLY = re.compile(r"^\s*(10|[0-9])\s*(?:/\s*10|out of 10)?\s*[.!]?\s*$", re.IGNORECASE)
 
 
@@ -107,8 +116,12 @@ async def sweep_nps(session: AsyncSession, settings: EscalationSettings, now: dt
     sent = 0
     for ticket in tickets:
         conversation = await session.get(Conversation, ticket.conversation_id)
-        # The newest ticket of a contact goes first; the gate then holds the others.
-        if conversation is None or not await may_survey(session, conversation, NPS, settings, now):
+        # Never into a conversation a person is working on again: a later sweep asks
+        # once it is resolved. The newest ticket of a contact goes first; the gate then
+        # holds the others.
+        if conversation is None or conversation.state not in AT_REST:
+            continue
+        if not await may_survey(session, conversation, NPS, settings, now):
             continue
         await actions.ask_nps(session, conversation, ticket, at=now)
         sent += 1

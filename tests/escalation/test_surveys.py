@@ -172,3 +172,17 @@ async def test_nobody_erased_or_merged_away_is_asked(db: Database) -> None:
         mine = await actions.current_conversation(session, bo)
         await session.execute(delete(ChannelIdentity).where(ChannelIdentity.id == bo.id))
         assert not await may_survey(session, mine, "csat", SETTINGS)
+
+
+async def test_no_nps_into_a_conversation_a_person_is_working_on(db: Database) -> None:
+    await _resolved_quietly(db, 8)
+    async with unit_of_work(db.sessionmaker) as session:
+        conversation = await session.get_one(Conversation, 1)
+        await actions.reopen(session, conversation)
+        await actions.escalate(session, conversation, reason="customer_request", subject="again")
+    assert await _sweep(db, NPS_ON, utcnow()) == 0
+    async with unit_of_work(db.sessionmaker) as session:
+        conversation = await session.get_one(Conversation, 1)
+        await actions.resolve(session, conversation, Actor("Dana"), notify=False)
+    # Resolved again: the older ticket's NPS goes out now (the new one is too recent).
+    assert await _sweep(db, NPS_ON, utcnow()) == 1
