@@ -86,7 +86,7 @@ def create_app(settings: Settings, services: Services | None = None) -> web.Appl
     guard.allow_public(app.router.add_routes(kb_routes(svc.kb)))
     for channel in svc.channels.values():
         guard.allow_public(app.router.add_routes(channel.routes()))
-    # Rating pages behind email links: the signed token in the address is the key.
+    # Survey pages behind email links (CSAT, NPS): the signed token in the address is the key.
     survey = SurveyPages(
         svc.sessionmaker, svc.bus, svc.survey_links, Catalogue.from_settings(settings)
     )
@@ -105,6 +105,7 @@ def create_app(settings: Settings, services: Services | None = None) -> web.Appl
         default_tz=settings.sla.calendar.timezone,
         group_questions=articles.group_questions,
         not_a_question=asks_for_human,
+        nps=settings.escalation.nps_enabled,
     )
     app.router.add_routes(reports.routes())
     app.router.add_routes(WebhooksAPI(svc.sessionmaker, svc.bus).routes())

@@ -25,7 +25,7 @@ from omnidesk.channels.slack import SlackChannel
 from omnidesk.channels.webchat import VisitorTokens, WebchatChannel
 from omnidesk.config import Settings
 from omnidesk.db import create_engine, sessionmaker
-from omnidesk.escalation import RuleBook, configure_sla
+from omnidesk.escalation import RuleBook, SurveyThrottle, configure_sla
 from omnidesk.helpdesk import (
     Event,
     EventBus,
@@ -36,6 +36,7 @@ from omnidesk.helpdesk import (
     message_dict,
     queries,
 )
+from omnidesk.helpdesk.actions import SURVEY_GATE_KEY
 from omnidesk.helpdesk.catalogue import CATALOGUE_KEY, Catalogue
 from omnidesk.helpdesk.contacts_csv import ImportRunner
 from omnidesk.helpdesk.survey import SURVEY_KEY, SurveyLinks
@@ -81,8 +82,13 @@ class Services:
             int(settings.escalation.csat_link_days * 24 * 3600),
         )
         # What helpdesk actions say to customers, and how they sign rating links.
+        # The survey gate is escalation's throttle (one survey per contact per period).
         self.sessionmaker.configure(
-            info={CATALOGUE_KEY: Catalogue.from_settings(settings), SURVEY_KEY: self.survey_links}
+            info={
+                CATALOGUE_KEY: Catalogue.from_settings(settings),
+                SURVEY_KEY: self.survey_links,
+                SURVEY_GATE_KEY: SurveyThrottle(settings.escalation),
+            }
         )
         self.bus = create_bus(settings.effective_database_url)
         self.kb = KnowledgeBase(settings, self.sessionmaker)

@@ -169,7 +169,20 @@ class EscalationSettings(BaseModel):
         30.0, ge=0, description="after a rating, free text this soon is taken as its comment"
     )
     csat_link_days: float = Field(
-        14.0, gt=0, description="how long the rating links in an email stay valid"
+        14.0,
+        gt=0,
+        description="how long survey links in an email (and a chat's NPS question) stay valid",
+    )
+    nps_enabled: bool = Field(
+        False, description="ask customers for an NPS (0-10) a while after a resolved ticket"
+    )
+    nps_after_days: float = Field(
+        7.0, gt=0, description="how long after a resolution the NPS survey is sent"
+    )
+    survey_period_days: float = Field(
+        30.0,
+        ge=0,
+        description="at most one survey (CSAT or NPS) per contact in this many days; 0: no limit",
     )
     rules: list[EscalationRuleSettings] = Field(
         default_factory=list, description="extra handoff rules, tried before the built-in ones"

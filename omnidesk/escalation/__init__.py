@@ -45,6 +45,7 @@ from omnidesk.escalation.sla import (
     targets_for,
     team_calendar,
 )
+from omnidesk.escalation.surveys import SurveyThrottle, may_survey, sweep_nps
 from omnidesk.escalation.sweeps import BreachAlert, SweepReport, sweep_once
 
 __all__ = [
@@ -62,6 +63,7 @@ __all__ = [
     "Rule",
     "RuleBook",
     "Signal",
+    "SurveyThrottle",
     "SweepReport",
     "Targets",
     "ThreadReplyResult",
@@ -81,6 +83,7 @@ __all__ = [
     "hand_off",
     "handoff_notice",
     "is_open",
+    "may_survey",
     "next_open",
     "normalise_calendar",
     "open_intervals",
@@ -89,6 +92,7 @@ __all__ = [
     "rule_from_row",
     "rule_from_settings",
     "start_sla",
+    "sweep_nps",
     "sweep_once",
     "targets_for",
     "team_calendar",

@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from omnidesk.config import EscalationSettings
 from omnidesk.escalation.hours import is_open, next_open
 from omnidesk.escalation.sla import start_sla, targets_for
+from omnidesk.escalation.surveys import nps_turn
 from omnidesk.helpdesk import actions, utcnow
 from omnidesk.helpdesk.catalogue import CSAT_PREFIX, EMAIL_PROMPT, catalogue_of
 from omnidesk.helpdesk.models import (
@@ -100,7 +101,8 @@ async def customer_turn(
     now: dt.datetime | None = None,
 ) -> Outcome:
     """Read a customer's message (already recorded) against where the conversation is:
-    a rating, a rating's comment, an email address asked for, a reopen, or nothing.
+    an NPS answer or its comment, a rating, a rating's comment, an email address asked
+    for, a reopen, or nothing.
 
     Machine mail (auto-replies, bounces) never rates and never reopens.
     """
@@ -108,6 +110,11 @@ async def customer_turn(
         return Outcome(False)
     now = now or utcnow()
     catalogue = catalogue_of(session)
+    nps = await nps_turn(
+        session, conversation, text=text, action=action, settings=settings, now=now
+    )
+    if nps is not None:
+        return Outcome(True, Notice(nps.text, payload=nps.payload))
     score = _score(text, action, conversation)
     if score is not None:
         ticket = await actions.rated_ticket(session, conversation)

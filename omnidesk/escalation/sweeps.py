@@ -1,7 +1,7 @@
 """Time-driven decisions, run by the sweeper every few seconds: SLA breaches raise the
 priority and notify; a customer left unanswered too long by the assignee goes back to
 the queue (and to someone else); ended snoozes come back; queued conversations find an
-agent who came online.
+agent who came online; NPS surveys due go out (``surveys.sweep_nps``).
 
 Each sweep claims its rows with ``FOR UPDATE SKIP LOCKED`` (PostgreSQL), so several
 processes share the work without doing any twice, and each change is idempotent: a row
@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from omnidesk.config import EscalationSettings
 from omnidesk.escalation.assignment import auto_assign
 from omnidesk.escalation.sla import LADDER, breaches, raised
+from omnidesk.escalation.surveys import sweep_nps
 from omnidesk.helpdesk import (
     Conversation,
     ConversationState,
@@ -63,6 +64,7 @@ class SweepReport:
     requeued: int = 0
     woken: int = 0
     assigned: int = 0
+    surveyed: int = 0
 
 
 def _higher(a: str, b: str) -> str:
@@ -252,4 +254,7 @@ async def sweep_once(
         report.woken = await sweep_snoozes(session, now)
     async with unit_of_work(sessionmaker, bus) as session:
         report.assigned += await sweep_queue(session)
+    if settings.nps_enabled:
+        async with unit_of_work(sessionmaker, bus) as session:
+            report.surveyed = await sweep_nps(session, settings, now)
     return report

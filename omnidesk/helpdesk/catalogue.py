@@ -124,6 +124,19 @@ class Catalogue:
     def comment_thanks(self) -> str:
         return "Thank you, we've passed your comment on to the team."
 
+    def nps_question(self, link: str | None = None) -> str:
+        ask = (
+            f"How likely are you to recommend {self.team_name} to a friend or colleague? "
+            "Reply with a number from 0 (not at all likely) to 10 (extremely likely)"
+        )
+        return f"{ask}, or answer here: {link}" if link else f"{ask}."
+
+    def nps_thanks(self) -> str:
+        return (
+            "Thank you for your answer! Anything you'd like to tell us about it? Just write "
+            "it here (it's optional)."
+        )
+
     def reopened(self, ticket_id: int, assignee: str | None) -> str:
         who = assignee or self.team_name
         return f"We've reopened your request (#{ticket_id}); {who} will reply here."

@@ -1,6 +1,7 @@
-"""The public rating pages behind email links: ``GET /csat/{token}?score=N`` records the
-score and shows a small thank-you page with an optional comment form, which posts back
-to the same address. No sign-in: the signed token is the key."""
+"""The public survey pages behind email links. CSAT: ``GET /csat/{token}?score=N``
+records the score and shows a small thank-you page with an optional comment form, which
+posts back to the same address. NPS: ``GET /nps/{token}`` shows the 0-10 question with a
+comment box, ``POST`` records both. No sign-in: the signed token is the key."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from omnidesk.helpdesk import actions
 from omnidesk.helpdesk.catalogue import CSAT_SCORES, Catalogue
 from omnidesk.helpdesk.events import EventBus, unit_of_work
-from omnidesk.helpdesk.models import Ticket
+from omnidesk.helpdesk.models import SurveySend, Ticket
 from omnidesk.helpdesk.survey import SurveyLinks
 
 MAX_COMMENT_CHARS = 2000
@@ -38,6 +39,8 @@ class SurveyPages:
         return [
             web.get("/csat/{token}", self.rate),
             web.post("/csat/{token}", self.comment),
+            web.get("/nps/{token}", self.nps_question),
+            web.post("/nps/{token}", self.nps_answer),
         ]
 
     async def rate(self, request: web.Request) -> web.Response:
@@ -71,11 +74,38 @@ class SurveyPages:
                 await actions.comment_on_rating(session, ticket, comment)
         return _page(200, self._catalogue.comment_thanks())
 
+    async def nps_question(self, request: web.Request) -> web.Response:
+        send_id = self._ref(request, "nps")
+        async with self._sessionmaker() as session:
+            send = await _nps_row(session, send_id)
+            answered = send.score
+        lead = self._catalogue.nps_question()
+        if answered is not None:
+            lead = f"Thank you, you answered {answered}. You can change your answer here."
+        return _page(200, lead, _nps_form(request.match_info["token"]))
+
+    async def nps_answer(self, request: web.Request) -> web.Response:
+        send_id = self._ref(request, "nps")
+        form = await request.post()
+        raw = str(form.get("score") or "")
+        comment = str(form.get("comment") or "").strip()
+        if not raw.isdigit() or int(raw) not in actions.NPS_SCORES:
+            return _page(400, "Please choose a number from 0 to 10.")
+        if len(comment) > MAX_COMMENT_CHARS:
+            return _page(400, f"Please keep the comment under {MAX_COMMENT_CHARS} characters.")
+        async with unit_of_work(self._sessionmaker, self._bus) as session:
+            send = await _nps_row(session, send_id)
+            await actions.answer_nps(session, send, int(raw), via="link", comment=comment)
+        return _page(200, f"Thank you! You answered {int(raw)} out of 10.")
+
     def _ticket(self, request: web.Request) -> int:
-        ticket_id = self._links.ticket_of(request.match_info["token"])
-        if ticket_id is None:
-            raise _page_error(404, "This rating link is not valid or has expired.")
-        return ticket_id
+        return self._ref(request, "csat")
+
+    def _ref(self, request: web.Request, kind: str) -> int:
+        ref = self._links.read(request.match_info["token"], kind)
+        if ref is None:
+            raise _page_error(404, "This survey link is not valid or has expired.")
+        return ref
 
 
 async def _ticket_row(session: AsyncSession, ticket_id: int) -> Ticket:
@@ -85,13 +115,36 @@ async def _ticket_row(session: AsyncSession, ticket_id: int) -> Ticket:
     return ticket
 
 
+async def _nps_row(session: AsyncSession, send_id: int) -> SurveySend:
+    send = await session.get(SurveySend, send_id)
+    if send is None or send.kind != "nps":
+        raise _page_error(404, "This survey link is not valid any more.")
+    return send
+
+
+def _nps_form(token: str) -> str:
+    """Eleven buttons (each submits its score) and an optional comment above them."""
+    action = html.escape(f"/nps/{token}", quote=True)
+    buttons = "".join(
+        f'<button type="submit" name="score" value="{n}">{n}</button>' for n in actions.NPS_SCORES
+    )
+    return (
+        f'<form method="post" action="{action}">'
+        '<label for="comment">Anything you would like to add? (optional)</label>'
+        f'<textarea id="comment" name="comment" maxlength="{MAX_COMMENT_CHARS}"></textarea>'
+        '<p class="scale">0 = not at all likely, 10 = extremely likely</p>'
+        f'<div class="scores">{buttons}</div></form>'
+    )
+
+
 def _page(status: int, message: str, extra: str = "") -> web.Response:
     body = (
         "<!doctype html><html lang=en><meta charset=utf-8>"
         '<meta name=viewport content="width=device-width,initial-scale=1">'
-        "<title>Your rating</title><style>body{font:16px system-ui,sans-serif;max-width:32rem;"
+        "<title>Your feedback</title><style>body{font:16px system-ui,sans-serif;max-width:32rem;"
         "margin:3rem auto;padding:0 1rem}textarea{display:block;width:100%;min-height:6rem;"
-        "margin:.5rem 0}</style>"
+        "margin:.5rem 0}.scores{display:flex;flex-wrap:wrap;gap:.25rem}"
+        ".scores button{min-width:2.5rem;padding:.5rem}</style>"
         f"<p>{html.escape(message)}</p>{extra}</html>"
     )
     return web.Response(

@@ -36,8 +36,11 @@ class ReportsAPI:
         default_tz: str,
         group_questions: GroupQuestions,
         not_a_question: Callable[[str], bool] | None = None,
+        nps: bool = False,
     ) -> None:
         self._sessionmaker = sessionmaker
+        # Whether the NPS survey is on (``escalation.nps_enabled``): only then reported.
+        self._nps = nps
         self._default_tz = default_tz
         self._group_questions = group_questions
         self._not_a_question = not_a_question
@@ -59,7 +62,7 @@ class ReportsAPI:
 
     async def overview(self, request: web.Request) -> web.StreamResponse:
         query = self._query(request)
-        report = await overview(self._sessionmaker, query)
+        report = await overview(self._sessionmaker, query, nps=self._nps)
         if request.path.endswith(".csv"):
             return csv_response(flatten(report["rows"]), f"report-{query.group}.csv")
         return web.json_response(report)
@@ -68,7 +71,7 @@ class ReportsAPI:
         query = self._query(request)
         name = request.path.removeprefix(f"{BASE}/").removesuffix(".csv")
         dimension = DIMENSIONS[name]
-        report = await breakdown(self._sessionmaker, query, dimension)
+        report = await breakdown(self._sessionmaker, query, dimension, nps=self._nps)
         if request.path.endswith(".csv"):
             return csv_response(flatten(report["rows"]), f"report-{dimension}s.csv")
         return web.json_response(report)

@@ -1,6 +1,7 @@
 """Customer satisfaction, by when tickets were resolved: how many resolved tickets the
-customer rated (the response rate; every resolution asks for a rating), the average
-score and how the 1-5 scores spread. NPS is not surveyed, so it is not reported."""
+customer rated, the average score and how the 1-5 scores spread. The questions asked
+(the response rate's base, since the survey throttle skips some resolutions) and the NPS
+are counted from the survey sends, in ``nps``."""
 
 from __future__ import annotations
 

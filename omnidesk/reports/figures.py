@@ -1,5 +1,6 @@
 """The figures of one report row, added up from each query and shown as JSON: counts,
-business minutes (median and average), SLA met and missed, CSAT scores."""
+business minutes (median and average), SLA met and missed, CSAT scores, surveys asked
+and the NPS (shown only where the NPS survey is on)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,8 @@ import statistics
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from typing import Any
+
+from omnidesk.reports.nps import nps_summary
 
 SLA_TARGETS = ("first_response", "resolution")
 CSAT_SCORES = (1, 2, 3, 4, 5)
@@ -28,6 +31,10 @@ class Figures:
     )
     csat: Counter[int] = field(default_factory=Counter)
     resolved: int = 0
+    csat_asked: int = 0
+    csat_answered: int = 0
+    nps: Counter[int] = field(default_factory=Counter)
+    nps_sent: int = 0
 
     def merge(self, other: Figures) -> None:
         self.conversations += other.conversations
@@ -41,8 +48,13 @@ class Figures:
             self.sla[name] = [a + b for a, b in zip(self.sla[name], other.sla[name], strict=True)]
         self.csat.update(other.csat)
         self.resolved += other.resolved
+        self.csat_asked += other.csat_asked
+        self.csat_answered += other.csat_answered
+        self.nps.update(other.nps)
+        self.nps_sent += other.nps_sent
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self, *, nps: bool = False) -> dict[str, Any]:
+        """The row as JSON; with ``nps`` its NPS figures too."""
         rated = sum(self.csat.values())
         deflected = self.confirmed + self.assumed
         return {
@@ -68,8 +80,15 @@ class Figures:
                 "distribution": {str(s): self.csat.get(s, 0) for s in CSAT_SCORES},
                 "rated": rated,
                 "resolved": self.resolved,
-                "response_rate": _ratio(rated, self.resolved),
+                "asked": self.csat_asked,
+                "answered": self.csat_answered,
+                # Answered over asked (the survey throttle asks only some resolutions);
+                # where no ask was recorded (before surveys were), every resolution asked.
+                "response_rate": _ratio(self.csat_answered, self.csat_asked)
+                if self.csat_asked
+                else _ratio(rated, self.resolved),
             },
+            **({"nps": nps_summary(self.nps, self.nps_sent)} if nps else {}),
         }
 
 

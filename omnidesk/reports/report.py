@@ -15,6 +15,7 @@ from omnidesk.helpdesk import Agent, Team, utcnow
 from omnidesk.reports.buckets import NONE_KEY, Grouping, periods
 from omnidesk.reports.csat import add_csat
 from omnidesk.reports.figures import Figures, Rows, new_rows
+from omnidesk.reports.nps import add_surveys, nps_summary
 from omnidesk.reports.params import DIMENSIONS, ReportQuery
 from omnidesk.reports.scope import Scope
 from omnidesk.reports.times import add_times
@@ -27,6 +28,7 @@ FIGURES: tuple[Figure, ...] = (
     add_handoffs,
     add_times,
     add_csat,
+    add_surveys,
 )
 
 
@@ -54,40 +56,54 @@ async def _rows(sessions: Sessions, query: ReportQuery, by: str, now: dt.datetim
     return rows
 
 
-def _totals(rows: Rows) -> dict[str, Any]:
+def _total(rows: Rows) -> Figures:
     total = Figures()
     for figures in rows.values():
         total.merge(figures)
-    return total.to_dict()
+    return total
 
 
 async def overview(
-    sessions: Sessions, query: ReportQuery, *, now: dt.datetime | None = None
+    sessions: Sessions,
+    query: ReportQuery,
+    *,
+    now: dt.datetime | None = None,
+    nps: bool = False,
 ) -> dict[str, Any]:
     """Every figure per period of ``query.group``, oldest first (empty periods too),
-    and the totals over the range."""
+    and the totals over the range. With ``nps`` (the survey is on) each row has its NPS,
+    and ``nps`` the range's; else ``nps`` is ``{"enabled": false}``."""
     rows = await _rows(sessions, query, query.group, now)
     keys = periods(query.first_day, query.last_day, query.group)
+    total = _total(rows)
     return {
         "query": query.to_dict(),
-        "rows": [{"key": key, **rows[key].to_dict()} for key in keys],
-        "totals": _totals(rows),
-        "nps": None,
+        "rows": [{"key": key, **rows[key].to_dict(nps=nps)} for key in keys],
+        "totals": total.to_dict(nps=nps),
+        "nps": {"enabled": True, **nps_summary(total.nps, total.nps_sent)}
+        if nps
+        else {"enabled": False},
     }
 
 
 async def breakdown(
-    sessions: Sessions, query: ReportQuery, dimension: str, *, now: dt.datetime | None = None
+    sessions: Sessions,
+    query: ReportQuery,
+    dimension: str,
+    *,
+    now: dt.datetime | None = None,
+    nps: bool = False,
 ) -> dict[str, Any]:
     """Every figure per team, agent, channel or label over the range, biggest first.
-    A conversation with two labels counts under each, so label rows have no totals."""
+    A conversation with two labels counts under each, so label rows have no totals.
+    With ``nps`` every row has its NPS figures too."""
     if dimension not in DIMENSIONS:
         raise ValueError(dimension)
     rows = await _rows(sessions, query, dimension, now)
     async with sessions() as session:
         names = await _names(session, dimension)
     found = [
-        {"key": key, "name": names.get(key, key), **figures.to_dict()}
+        {"key": key, "name": names.get(key, key), **figures.to_dict(nps=nps)}
         for key, figures in rows.items()
     ]
     found.sort(key=lambda r: (r["key"] == NONE_KEY, -r["conversations"], str(r["name"])))
@@ -95,7 +111,7 @@ async def breakdown(
         "query": query.to_dict(),
         "by": dimension,
         "rows": found,
-        "totals": None if dimension == "label" else _totals(rows),
+        "totals": None if dimension == "label" else _total(rows).to_dict(nps=nps),
     }
 
 

@@ -26,7 +26,15 @@ from tests.accounts import PASSWORD, add_agent, bearer
 
 # Open to anyone, on purpose. Prefixes end with "/" or are whole paths.
 PUBLIC = {"/", "/healthz", "/readyz", "/signin", "/signin/signin.js", "/signin/signin.css"}
-PUBLIC_PREFIXES = ("/kb", "/webchat/", "/slack/", "/telegram/", "/api/v1/auth/login", "/csat/")
+PUBLIC_PREFIXES = (
+    "/kb",
+    "/webchat/",
+    "/slack/",
+    "/telegram/",
+    "/api/v1/auth/login",
+    "/csat/",
+    "/nps/",
+)
 # Admin routes outside /api/v1/admin/ (which is admin as a whole).
 ADMIN_ROUTES = {
     ("GET", "/metrics"),

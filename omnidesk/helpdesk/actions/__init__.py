@@ -128,6 +128,16 @@ from omnidesk.helpdesk.actions.sla import (
     sla_breached,
 )
 from omnidesk.helpdesk.actions.states import Target, set_priority, set_state
+from omnidesk.helpdesk.actions.surveys import (
+    NPS_SCORES,
+    SURVEY_GATE_KEY,
+    SurveyGate,
+    answer_nps,
+    ask_nps,
+    comment_on_nps,
+    may_ask,
+    record_survey_send,
+)
 from omnidesk.helpdesk.actions.threads import (
     agent_thread_of,
     conversation_of_thread,
@@ -157,7 +167,9 @@ from omnidesk.helpdesk.actions.webhooks import (
 
 __all__ = [
     "FIRST_RESPONSE",
+    "NPS_SCORES",
     "RESOLUTION",
+    "SURVEY_GATE_KEY",
     "WEBHOOK_EVENTS",
     "ActionError",
     "ContactRow",
@@ -165,6 +177,7 @@ __all__ = [
     "Note",
     "Redaction",
     "RowFailure",
+    "SurveyGate",
     "Target",
     "accept_inbound",
     "add_note",
@@ -172,7 +185,9 @@ __all__ = [
     "agent_actor",
     "agent_reply",
     "agent_thread_of",
+    "answer_nps",
     "ask_for_rating",
+    "ask_nps",
     "assign",
     "auto_assigned",
     "canned_dict",
@@ -181,6 +196,7 @@ __all__ = [
     "claim_inbound",
     "claim_webhook_deliveries",
     "clean_labels",
+    "comment_on_nps",
     "comment_on_rating",
     "compact_search_index",
     "conversation_of_thread",
@@ -218,6 +234,7 @@ __all__ = [
     "mark_failed",
     "mark_read",
     "mark_sent",
+    "may_ask",
     "mentioned_agents",
     "merge_contacts",
     "message_dict",
@@ -244,6 +261,7 @@ __all__ = [
     "record_feedback",
     "record_login_attempt",
     "record_message",
+    "record_survey_send",
     "redact_conversation",
     "redeliver_webhook",
     "render_canned",

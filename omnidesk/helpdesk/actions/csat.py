@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from omnidesk.db import utcnow
 from omnidesk.helpdesk.actions.base import ActionError, add_timeline, iso
 from omnidesk.helpdesk.actions.messages import reply
+from omnidesk.helpdesk.actions.surveys import CSAT, csat_answered, may_ask, record_survey_send
 from omnidesk.helpdesk.actions.webhooks import queue_webhook_event
 from omnidesk.helpdesk.catalogue import CSAT_SCORES, catalogue_of, csat_payload
 from omnidesk.helpdesk.events import emit
@@ -33,15 +34,19 @@ async def ask_for_rating(
     session: AsyncSession, conversation: Conversation, ticket: Ticket | None
 ) -> None:
     """Tell the customer it is resolved, then ask for a 1-5 rating on their channel:
-    buttons where the channel has them, links (when the service signs them) on email."""
+    buttons where the channel has them, links (when the service signs them) on email.
+    The rating is asked only when the survey gate allows, and then noted as sent."""
     catalogue = catalogue_of(session)
     resolved = catalogue.resolved(ticket.id if ticket else None)
     by_email = conversation.channel in NO_BUTTONS
-    if ticket is None or not by_email:
+    # The survey throttle (escalation's gate) may say this contact was asked lately.
+    asking = ticket is not None and await may_ask(session, conversation, CSAT)
+    if not asking or not by_email:
         # Where a message is cheap, the news and the question come one after the other.
         await reply(session, conversation, Author.SYSTEM, resolved)
-    if ticket is None:
+    if ticket is None or not asking:
         return
+    await record_survey_send(session, conversation, CSAT, ticket.id)
     question = catalogue.csat_question(by_email=by_email)
     links = survey_links(session) if by_email else None
     buttons = [
@@ -112,6 +117,7 @@ async def _record(session: AsyncSession, ticket: Ticket, via: str | None = None)
         "comment": ticket.csat_comment,
         "rated_at": iso(ticket.csat_at),
     }
+    await csat_answered(session, ticket)
     event = await _csat_event(session, ticket)
     if event is None:
         add_timeline(session, ticket.contact_id, "csat", ticket.conversation_id, via=via, **data)

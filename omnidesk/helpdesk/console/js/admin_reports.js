@@ -2,7 +2,8 @@
  * Admin: reports. Filters (dates, per day/week/month, team, agent, channel, label) ask
  * /api/v1/reports/overview and /topics; the figures show as charts (Chart.js, served from
  * /console/vendor, loaded the first time the view opens) and, for every chart, as text:
- * the totals and the table per period. "Export CSV" saves the same rows.
+ * the totals and the table per period. "Export CSV" saves the same rows. The NPS chart
+ * and figures show only when the server reports the NPS survey on.
  */
 import { api, download, report } from "./api.js";
 import { $, $$, el, safeHref } from "./dom.js";
@@ -31,7 +32,9 @@ const ui = {
     rates: $(".oc-reports-rates"),
     times: $(".oc-reports-times"),
     csat: $(".oc-reports-csat"),
+    nps: $(".oc-reports-nps"),
   },
+  npsFigure: $(".oc-reports-nps-figure"),
 };
 
 const charts = {};
@@ -100,7 +103,7 @@ async function show() {
     loadChartJs(),
   ]);
   if (mine !== latest) return;
-  renderTotals(overview.totals);
+  renderTotals(overview.totals, overview.nps);
   renderTable(overview.rows);
   renderCharts(Chart, overview);
   renderTopics(topics);
@@ -110,7 +113,9 @@ async function show() {
 const percent = (value) => (value === null || value === undefined ? "–" : `${Math.round(value * 100)} %`);
 const number = (value) => (value === null || value === undefined ? "–" : String(value));
 
-function renderTotals(t) {
+const spread = (distribution) => Object.entries(distribution).map(([s, n]) => `${s}: ${n}`).join(", ");
+
+function renderTotals(t, nps) {
   const items = [
     ["Conversations", number(t.conversations)],
     ["Messages", `${t.messages.contact} customer, ${t.messages.bot} bot, ${t.messages.agent} agent`],
@@ -120,8 +125,15 @@ function renderTotals(t) {
     ["Resolution, median", `${number(t.resolution_minutes.median)} business min`],
     ["SLA first response", percent(t.sla.first_response.attainment)],
     ["SLA resolution", percent(t.sla.resolution.attainment)],
-    ["CSAT", `${number(t.csat.average)} average, ${t.csat.rated} ratings, ${percent(t.csat.response_rate)} answered (${Object.entries(t.csat.distribution).map(([s, n]) => `${s}: ${n}`).join(", ")})`],
+    ["CSAT", `${number(t.csat.average)} average, ${t.csat.rated} ratings, ${percent(t.csat.response_rate)} answered (${spread(t.csat.distribution)})`],
   ];
+  if (nps?.enabled) {
+    items.push([
+      "NPS",
+      `${number(nps.score)} (${nps.promoters} promoters, ${nps.passives} passives, ${nps.detractors} detractors; ` +
+        `${nps.answered} of ${nps.sent} answered, ${percent(nps.response_rate)}) (${spread(nps.distribution)})`,
+    ]);
+  }
   ui.totals.replaceChildren(...items.flatMap(([term, value]) => [el("dt", { text: term }), el("dd", { text: value })]));
 }
 
@@ -199,6 +211,26 @@ function renderCharts(Chart, overview) {
     data: {
       labels: Object.keys(scores),
       datasets: [{ label: "Ratings", data: Object.values(scores), backgroundColor: COLORS.slice(0, 5) }],
+    },
+    options: { plugins: { legend: { display: false } } },
+  });
+  renderNps(Chart, overview.nps);
+}
+
+/** The NPS answers by score, coloured detractor / passive / promoter; only when on. */
+function renderNps(Chart, nps) {
+  ui.npsFigure.hidden = !nps?.enabled;
+  if (!nps?.enabled) {
+    charts.nps?.destroy();
+    delete charts.nps;
+    return;
+  }
+  const colour = (score) => (score >= 9 ? COLORS[1] : score >= 7 ? "#9ca3af" : COLORS[4]);
+  draw(Chart, "nps", {
+    type: "bar",
+    data: {
+      labels: Object.keys(nps.distribution),
+      datasets: [{ label: "Answers", data: Object.values(nps.distribution), backgroundColor: Object.keys(nps.distribution).map((s) => colour(Number(s))) }],
     },
     options: { plugins: { legend: { display: false } } },
   });

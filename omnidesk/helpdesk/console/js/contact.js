@@ -93,6 +93,8 @@ function describe(event) {
   // A rating is what the timeline is read for: its score and the customer's words.
   if (event.kind === "csat" && typeof d.score === "number") parts.push(`rated ${d.score}/5`);
   if (event.kind === "csat" && d.comment) parts.push(`“${d.comment}”`);
+  if (event.kind === "nps_answered" && typeof d.score === "number") parts.push(`NPS ${d.score}/10`);
+  if (event.kind === "nps_answered" && d.comment) parts.push(`“${d.comment}”`);
   // An edit shows what the customer wrote before (gone once they delete the message).
   if (event.kind === "message_edited" && d.previous) parts.push(`was “${d.previous}”`);
   return parts.join(" ");
